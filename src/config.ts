@@ -1,0 +1,218 @@
+import { z } from 'zod';
+import { CLOUDS, CLOUD_NAMES, type Cloud } from './catalog/clouds';
+
+/**
+ * The only reader of process.env. App settings are parsed once, with zod, into typed Settings; a bad value fails
+ * start-up with the setting's name and what was expected. The platform's own variables (IDENTITY_ENDPOINT,
+ * WEBSITE_SITE_NAME, …) are read here too, so the engine sees the host as data.
+ */
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const guid = (what: string) => z.string().trim().regex(GUID, `expected a GUID (${what})`);
+
+const httpsUrl = (example: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        const u = new URL(v);
+        return u.protocol === 'https:' && !u.username && !u.password;
+      } catch {
+        return false;
+      }
+    }, `expected an https URL without credentials, like ${example}`);
+
+const armId = z
+  .string()
+  .trim()
+  .regex(/^\/subscriptions\/[^/]+(\/.*)?$/i, 'expected an ARM resource id starting with /subscriptions/<id>');
+
+const base = {
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, ".", "_" or "-" (max 64)'),
+  /** ARM id of the vault / storage account: used for fix commands and role look-ups. */
+  resourceId: armId.optional(),
+  /** Overrides the cloud's audience for this kind: a wrong value here is exactly what the verdict must catch. */
+  audience: z.string().trim().min(1).optional(),
+};
+
+export const KeyVaultSecretTargetSchema = z.object({
+  ...base,
+  kind: z.literal('keyVaultSecret'),
+  vaultUrl: httpsUrl('https://<vault>.vault.azure.net'),
+  secretName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'expected a Key Vault secret name (letters, digits, "-")'),
+});
+
+export const StorageBlobTargetSchema = z.object({
+  ...base,
+  kind: z.literal('storageBlob'),
+  accountUrl: httpsUrl('https://<account>.blob.core.windows.net'),
+  container: z
+    .string()
+    .regex(/^(\$root|[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9])$/, 'expected a container name (3-63 lowercase letters, digits, "-")'),
+  blobName: z.string().min(1).max(1024).optional(),
+});
+
+export const ArmResourceTargetSchema = z.object({
+  ...base,
+  kind: z.literal('armResource'),
+  resourceId: armId,
+  endpoint: httpsUrl('https://management.azure.com').optional(),
+});
+
+export const TargetSchema = z.discriminatedUnion('kind', [
+  KeyVaultSecretTargetSchema,
+  StorageBlobTargetSchema,
+  ArmResourceTargetSchema,
+]);
+export type Target = z.infer<typeof TargetSchema>;
+export type KeyVaultSecretTarget = z.infer<typeof KeyVaultSecretTargetSchema>;
+export type StorageBlobTarget = z.infer<typeof StorageBlobTargetSchema>;
+export type ArmResourceTarget = z.infer<typeof ArmResourceTargetSchema>;
+
+export const TargetListSchema = z
+  .array(TargetSchema)
+  .superRefine((targets, ctx) => {
+    const seen = new Set<string>();
+    targets.forEach((t, i) => {
+      if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate target name "${t.name}"` });
+      seen.add(t.name);
+    });
+  });
+
+const jsonString = <T extends z.ZodType>(schema: T, example: string) =>
+  z.string().transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `expected JSON, like ${example}` });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+const boolFlag = z
+  .enum(['true', 'false', '1', '0', 'TRUE', 'FALSE', 'True', 'False'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v.toLowerCase() === 'true');
+
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `expected at least ${min}`).max(max, `expected at most ${max}`));
+
+/**
+ * Every app setting the service reads, with its default. Keys are the setting names exactly as operators type them;
+ * README's settings table and infra/ are checked against this object.
+ */
+export const AppSettingsSchema = z.object({
+  DIAGNOSE_TARGETS: jsonString(TargetListSchema, '[{"name":"secrets","kind":"keyVaultSecret","vaultUrl":"https://<vault>.vault.azure.net","secretName":"<name>"}]').default([]),
+  AZURE_CLIENT_ID: guid('the client id of a user-assigned identity attached to this host').optional(),
+  EXPECTED_PRINCIPAL_ID: guid('the object id the token should carry').optional(),
+  EXPECTED_TENANT_ID: guid('the tenant id the token should carry').optional(),
+  AZURE_CLOUD: z.enum(CLOUD_NAMES, { message: `expected one of ${CLOUD_NAMES.join(', ')}` }).default('AzurePublicCloud'),
+  DIAGNOSE_TIMEOUT_MS: intIn(500, 120_000).default(15_000),
+  PORT: intIn(0, 65_535).default(7071),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+});
+export type AppSettings = z.infer<typeof AppSettingsSchema>;
+
+/** Names of every setting this service reads (for docs and infra consistency checks). */
+export const SETTING_NAMES = Object.keys(AppSettingsSchema.shape) as (keyof typeof AppSettingsSchema.shape)[];
+
+/** What the host tells about itself through the platform's variables (never configured by the user). */
+export interface Platform {
+  /** App Service / Functions / Container Apps token endpoint; absent means no identity is enabled there. */
+  identityEndpoint?: string;
+  /** Whether IDENTITY_HEADER is set; the value itself never leaves identity.ts. */
+  identityHeaderSet: boolean;
+  /** The older App Service protocol's variables, reported when present. */
+  msiEndpoint?: string;
+  siteName?: string;
+  resourceGroup?: string;
+  functionsRuntime?: string;
+  containerAppName?: string;
+  /** WEBSITE_DISABLE_MSI: the token service turned off on purpose. */
+  msiDisabled: boolean;
+  /** IMDS override honoured by @azure/identity (pod identity / tests): http://host:port. */
+  imdsAuthorityHost?: string;
+}
+
+export interface Settings {
+  targets: Target[];
+  clientId?: string;
+  expectedPrincipalId?: string;
+  expectedTenantId?: string;
+  cloud: Cloud;
+  timeoutMs: number;
+  server: { port: number; host: string };
+  platform: Platform;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: { setting: string; expected: string }[]) {
+    super(
+      'Invalid app settings:\n' + problems.map((p) => `  ${p.setting}: ${p.expected}`).join('\n'),
+    );
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function formatPath(path: readonly PropertyKey[]): string {
+  const [head, ...rest] = path;
+  return String(head) + rest.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+}
+
+/** Parse app settings and platform variables. Throws ConfigError naming each bad setting. */
+export function loadSettings(env: Env = process.env): Settings {
+  // Empty strings count as unset: portal and Bicep often write "" for "not configured".
+  const raw: Record<string, string> = {};
+  for (const name of SETTING_NAMES) {
+    const v = env[name];
+    if (v !== undefined && v.trim() !== '') raw[name] = v;
+  }
+  const parsed = AppSettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ setting: formatPath(i.path), expected: i.message })),
+    );
+  }
+  const s = parsed.data;
+  const nonEmpty = (name: string) => {
+    const v = env[name];
+    return v !== undefined && v.trim() !== '' ? v.trim() : undefined;
+  };
+  return {
+    targets: s.DIAGNOSE_TARGETS,
+    clientId: s.AZURE_CLIENT_ID,
+    expectedPrincipalId: s.EXPECTED_PRINCIPAL_ID?.toLowerCase(),
+    expectedTenantId: s.EXPECTED_TENANT_ID?.toLowerCase(),
+    cloud: CLOUDS[s.AZURE_CLOUD],
+    timeoutMs: s.DIAGNOSE_TIMEOUT_MS,
+    server: { port: s.PORT, host: s.HOST },
+    platform: {
+      identityEndpoint: nonEmpty('IDENTITY_ENDPOINT'),
+      identityHeaderSet: nonEmpty('IDENTITY_HEADER') !== undefined,
+      msiEndpoint: nonEmpty('MSI_ENDPOINT'),
+      siteName: nonEmpty('WEBSITE_SITE_NAME'),
+      resourceGroup: nonEmpty('WEBSITE_RESOURCE_GROUP'),
+      functionsRuntime: nonEmpty('FUNCTIONS_WORKER_RUNTIME') ?? nonEmpty('FUNCTIONS_EXTENSION_VERSION'),
+      containerAppName: nonEmpty('CONTAINER_APP_NAME'),
+      msiDisabled: /^(1|true)$/i.test(nonEmpty('WEBSITE_DISABLE_MSI') ?? ''),
+      imdsAuthorityHost: nonEmpty('AZURE_POD_IDENTITY_AUTHORITY_HOST'),
+    },
+  };
+}
+
+let cached: Settings | undefined;
+
+/** Settings for this process, parsed on first use (at start-up: index.ts and server.ts call it eagerly). */
+export function getSettings(): Settings {
+  cached ??= loadSettings();
+  return cached;
+}

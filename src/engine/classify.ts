@@ -1,0 +1,105 @@
+import { audienceAccepted } from '../catalog/clouds';
+import type { Settings, Target } from '../config';
+import type { CallFailure } from '../targets/probe';
+import type { Cause, Claims } from '../verdict';
+import { issuerTenant } from './claims';
+import type { AcquisitionFailure } from './identity';
+
+/**
+ * (stage, what the service said, claims, settings) → cause. Pure and table-driven: all "what does this error mean"
+ * knowledge lives here and in the catalog. Codes come first (status, the service's code, inner code,
+ * x-ms-error-code); message text only where the service has no code for it (Key Vault's AKVnnnnn, Storage's
+ * AuthenticationErrorDetail).
+ */
+
+/** True when the process runs on an App Service-family host (the platform's own variables say so). */
+export function onAppServicePlatform(settings: Settings): boolean {
+  return !!(settings.platform.siteName || settings.platform.containerAppName);
+}
+
+export function classifyAcquisition(f: AcquisitionFailure, settings: Settings): Cause {
+  switch (f.reason) {
+    case 'no_endpoint':
+      return 'no_managed_identity';
+    case 'deadline':
+      return 'deadline_exceeded';
+    case 'transport':
+      // Off Azure nothing answers at IMDS: that is the absence of an identity, not a broken endpoint.
+      if (f.protocol === 'imds' && !onAppServicePlatform(settings)) return 'no_managed_identity';
+      return 'identity_endpoint_unreachable';
+    case 'endpoint_status':
+      // Branch on status and `error`, never on error_description (Microsoft's own advice for IMDS).
+      // 400 invalid_request = the identity (or the one named) is not assigned; App Service says it with {statusCode, message}.
+      if (f.status === 400 && f.error !== 'bad_request_102' && f.error !== 'unparseable_body') return 'identity_not_found';
+      return 'identity_endpoint_error';
+    case 'malformed':
+    case 'sdk':
+      return 'identity_endpoint_error';
+  }
+}
+
+const AUDIENCE_CODES = new Set(['InvalidAuthenticationTokenAudience']);
+const TENANT_CODES = new Set(['InvalidAuthenticationTokenTenant']);
+const EXPIRED_CODES = new Set(['ExpiredAuthenticationToken']);
+const ROLE_CODES = new Set(['ForbiddenByRbac', 'AuthorizationPermissionMismatch', 'AuthorizationFailed', 'LinkedAuthorizationFailed']);
+const POLICY_CODES = new Set(['AccessDenied', 'ForbiddenByPolicy']);
+const NETWORK_CODES = new Set(['ForbiddenByFirewall', 'ForbiddenByConnection', 'AuthorizationFailure', 'AuthorizationSourceIPMismatch']);
+
+export interface CallClassificationInput {
+  target: Target;
+  failure: CallFailure;
+  claims?: Claims;
+  settings: Settings;
+  /** Epoch seconds (injected so the function stays pure). */
+  nowSeconds: number;
+}
+
+export function classifyCallFailure(input: CallClassificationInput): Cause {
+  const { failure } = input;
+  if (failure.transport) {
+    return failure.transport.kind === 'aborted' || failure.transport.kind === 'timeout' ? 'deadline_exceeded' : 'target_unreachable';
+  }
+  const status = failure.httpStatus ?? 0;
+  const code = failure.innerErrorCode ?? failure.errorCode ?? '';
+  if (status === 401) return authenticationCause(input);
+  if (status === 403) {
+    // Storage answers some token failures with 403 AuthenticationFailed: a 403 that is authentication, not a role.
+    if (failure.errorCode === 'AuthenticationFailed' || failure.errorCode === 'InvalidAuthenticationInfo') return authenticationCause(input);
+    if (ROLE_CODES.has(code) || ROLE_CODES.has(failure.errorCode ?? '')) return 'role_missing';
+    if (POLICY_CODES.has(code)) return 'access_policy_missing';
+    if (NETWORK_CODES.has(code) || NETWORK_CODES.has(failure.errorCode ?? '')) return 'network_blocked';
+    return 'role_missing';
+  }
+  if (status === 404) return 'resource_not_found';
+  if (status === 429) return 'throttled';
+  return 'target_error';
+}
+
+function authenticationCause({ target, failure, claims, settings, nowSeconds }: CallClassificationInput): Cause {
+  const code = failure.errorCode ?? '';
+  const text = `${failure.message ?? ''}\n${failure.authenticationDetail ?? ''}`;
+  if (AUDIENCE_CODES.has(code) || /AKV10022|Audience validation failed/i.test(text)) return 'wrong_audience';
+  if (TENANT_CODES.has(code) || /AKV10032|Issuer validation failed/i.test(text)) return 'wrong_tenant';
+  if (EXPIRED_CODES.has(code) || /AKV10021|Lifetime validation failed|token is expired/i.test(text)) return 'token_expired';
+  // No code said which check failed: read the claims.
+  if (claims?.aud && !audienceAccepted(settings.cloud, target.kind, claims.aud)) return 'wrong_audience';
+  const tid = claims?.tid?.toLowerCase() ?? issuerTenant(claims?.iss);
+  if (settings.expectedTenantId && tid && tid !== settings.expectedTenantId) return 'wrong_tenant';
+  if (claims?.exp !== undefined && claims.exp < nowSeconds) return 'token_expired';
+  return 'token_rejected';
+}
+
+/**
+ * The identity overlay: a token whose oid is not the expected principal explains any authorization outcome better
+ * than the outcome itself (the role was granted to the other identity).
+ */
+export function overlayIdentity(cause: Cause, claims: Claims | undefined, settings: Settings): Cause {
+  const oid = claims?.oid?.toLowerCase();
+  if (settings.expectedPrincipalId && oid && oid !== settings.expectedPrincipalId) {
+    if (cause === 'authorized' || cause === 'role_missing' || cause === 'access_policy_missing' || cause === 'propagation_pending')
+      return 'wrong_identity';
+  }
+  const tid = claims?.tid?.toLowerCase();
+  if (settings.expectedTenantId && tid && tid !== settings.expectedTenantId && cause === 'token_rejected') return 'wrong_tenant';
+  return cause;
+}

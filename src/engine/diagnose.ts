@@ -1,0 +1,284 @@
+import { CAUSE_CATALOG, categoryOf } from '../catalog/causes';
+import type { Settings, Target } from '../config';
+import { probe } from '../targets';
+import type { CallFailure, Correlation } from '../targets/probe';
+import { worstStatus, type Cause, type Check, type Claims, type Evidence, type HostKind, type Stage, type Verdict } from '../verdict';
+import { classifyAcquisition, classifyCallFailure, overlayIdentity } from './classify';
+import { Deadline } from './deadline';
+import { acquireToken, identityProtocol, sdkErrorText, type Acquisition, type ChallengeRecord } from './identity';
+
+/**
+ * Plans and runs one diagnose: targets grouped by audience (one token acquisition per distinct audience), every
+ * target in parallel, each bounded by the one deadline. Data flows one way: acquire → decode → call → classify →
+ * check; nothing here throws for a failing dependency.
+ */
+
+export interface DiagnoseOptions {
+  /** Aborts the whole diagnose early (e.g. the caller went away). */
+  signal?: AbortSignal;
+}
+
+/** What one target's run found, before host-wide facts (host kind) are known. */
+interface Finding {
+  target: Target;
+  audience: string;
+  cause: Cause;
+  stage: Stage;
+  httpStatus?: number;
+  claims?: Claims;
+  evidence: Evidence;
+  durationMs: number;
+  /** Whether the identity endpoint answered at all (tells a VM from a laptop in IMDS mode). */
+  endpointAnswered?: boolean;
+}
+
+export function audienceOf(target: Target, settings: Settings): string {
+  return target.audience ?? settings.cloud.audiences[target.kind];
+}
+
+export async function diagnose(settings: Settings, targets: Target[], options: DiagnoseOptions = {}): Promise<Verdict> {
+  const started = Date.now();
+  const deadline = new Deadline(settings.timeoutMs, options.signal);
+  const tokens = new Map<string, Promise<Acquisition>>();
+  const tokenFor = (audience: string) => {
+    let p = tokens.get(audience);
+    if (!p) {
+      p = acquireToken(settings, audience, deadline);
+      tokens.set(audience, p);
+    }
+    return p;
+  };
+  try {
+    const findings = await Promise.all(targets.map((t) => runTarget(t, settings, deadline, tokenFor)));
+    return assemble(settings, findings, started);
+  } finally {
+    deadline.dispose();
+  }
+}
+
+async function runTarget(
+  target: Target,
+  settings: Settings,
+  deadline: Deadline,
+  tokenFor: (audience: string) => Promise<Acquisition>,
+): Promise<Finding> {
+  const started = Date.now();
+  const audience = audienceOf(target, settings);
+  const progress: { stage: Stage; claims?: Claims } = { stage: 'token' };
+  const base = (): Evidence => ({
+    expectedAudience: settings.cloud.audiences[target.kind],
+    ...(settings.expectedPrincipalId ? { expectedPrincipalId: settings.expectedPrincipalId } : {}),
+    ...(settings.expectedTenantId ? { expectedTenantId: settings.expectedTenantId } : {}),
+  });
+
+  const work = async (): Promise<Finding> => {
+    const acquisition = await tokenFor(audience);
+    if (!acquisition.ok) {
+      const f = acquisition.failure;
+      return {
+        target,
+        audience,
+        cause: classifyAcquisition(f, settings),
+        stage: 'token',
+        evidence: {
+          ...base(),
+          identityEndpoint: {
+            protocol: f.protocol,
+            endpoint: f.endpoint,
+            selector: f.selector,
+            ...(f.status !== undefined ? { status: f.status } : {}),
+            ...(f.error ? { error: f.error } : {}),
+            ...(f.errorDescription ? { errorDescription: f.errorDescription } : {}),
+            ...(f.transport ? { transport: f.transport } : {}),
+            ...(f.sdkError ? { sdkError: f.sdkError } : {}),
+          },
+          ...(f.transport ? { transport: f.transport } : {}),
+          settings: identitySettingsEvidence(settings),
+        },
+        durationMs: Date.now() - started,
+        endpointAnswered: f.status !== undefined,
+      };
+    }
+    const { grant } = acquisition;
+    progress.stage = 'call';
+    progress.claims = grant.claims;
+    const challenges: ChallengeRecord[] = [];
+    const outcome = await probe(target, {
+      credential: grant.credentialFor((c) => challenges.push(c)),
+      signal: deadline.signal,
+      oid: grant.claims?.oid,
+      settings,
+    });
+    const evidence: Evidence = {
+      ...base(),
+      ...(grant.claims?.aud ? { tokenAudience: grant.claims.aud } : {}),
+      ...challengeEvidence(challenges),
+    };
+    if (!grant.claims) (evidence.notes ??= []).push('The identity endpoint returned a token that is not a JWT: its claims could not be read.');
+    if (outcome.ok) {
+      return {
+        target,
+        audience,
+        cause: overlayIdentity('authorized', grant.claims, settings),
+        stage: 'call',
+        httpStatus: outcome.httpStatus,
+        claims: grant.claims,
+        evidence: { ...evidence, ...correlationEvidence(outcome.correlation), result: outcome.result },
+        durationMs: Date.now() - started,
+        endpointAnswered: true,
+      };
+    }
+    const failure = outcome.failure;
+    const cause = classifyCallFailure({ target, failure, claims: grant.claims, settings, nowSeconds: Math.floor(Date.now() / 1000) });
+    return {
+      target,
+      audience,
+      cause: overlayIdentity(cause, grant.claims, settings),
+      stage: 'call',
+      ...(failure.httpStatus !== undefined ? { httpStatus: failure.httpStatus } : {}),
+      claims: grant.claims,
+      evidence: { ...evidence, ...failureEvidence(failure), ...(cause === 'deadline_exceeded' ? { stageCut: 'call' as const } : {}) },
+      durationMs: Date.now() - started,
+      endpointAnswered: true,
+    };
+  };
+
+  const cutByDeadline = deadline.expired.then(
+    (): Finding => ({
+      target,
+      audience,
+      cause: 'deadline_exceeded',
+      stage: progress.stage,
+      claims: progress.claims,
+      evidence: { ...base(), stageCut: progress.stage, ...(progress.stage === 'token' ? { settings: identitySettingsEvidence(settings) } : {}) },
+      durationMs: Date.now() - started,
+    }),
+  );
+
+  try {
+    return await Promise.race([work(), cutByDeadline]);
+  } catch (err) {
+    // A bug of ours, told apart from a failing dependency.
+    return {
+      target,
+      audience,
+      cause: 'diagnostic_error',
+      stage: progress.stage,
+      evidence: { ...base(), message: sdkErrorText(err) },
+      durationMs: Date.now() - started,
+    };
+  }
+}
+
+function identitySettingsEvidence(settings: Settings): Record<string, string> {
+  const p = settings.platform;
+  const e: Record<string, string> = {
+    IDENTITY_ENDPOINT: p.identityEndpoint ? 'set' : 'absent',
+    IDENTITY_HEADER: p.identityHeaderSet ? 'set' : 'absent',
+    AZURE_CLIENT_ID: settings.clientId ?? 'absent (system-assigned)',
+  };
+  if (p.siteName) e.WEBSITE_SITE_NAME = p.siteName;
+  if (p.containerAppName) e.CONTAINER_APP_NAME = p.containerAppName;
+  if (p.msiDisabled) e.WEBSITE_DISABLE_MSI = 'true';
+  if (p.msiEndpoint) e.MSI_ENDPOINT = 'set';
+  if (identityProtocol(settings) === 'imds') e.AZURE_POD_IDENTITY_AUTHORITY_HOST = p.imdsAuthorityHost ?? 'absent (IMDS at 169.254.169.254)';
+  return e;
+}
+
+function challengeEvidence(challenges: ChallengeRecord[]): Evidence {
+  // Key Vault names its audience and tenant in the 401 challenge; the SDK relays them as scope and tenantId.
+  const withTenant = challenges.find((c) => c.tenantId) ?? challenges[0];
+  if (!withTenant) return {};
+  return { challenge: { scopes: withTenant.scopes, ...(withTenant.tenantId ? { tenantId: withTenant.tenantId } : {}) } };
+}
+
+function correlationEvidence(c: Correlation): Evidence {
+  return {
+    ...(c.requestId ? { requestId: c.requestId } : {}),
+    ...(c.clientRequestId ? { clientRequestId: c.clientRequestId } : {}),
+    ...(c.correlationId ? { correlationId: c.correlationId } : {}),
+  };
+}
+
+function failureEvidence(f: CallFailure): Evidence {
+  return {
+    ...(f.errorCode ? { errorCode: f.errorCode } : {}),
+    ...(f.innerErrorCode ? { innerErrorCode: f.innerErrorCode } : {}),
+    ...(f.message || f.authenticationDetail
+      ? { message: [f.message, f.authenticationDetail].filter(Boolean).join('\n') }
+      : {}),
+    ...(f.wwwAuthenticate ? { wwwAuthenticate: f.wwwAuthenticate } : {}),
+    ...(f.retryAfter ? { retryAfter: f.retryAfter } : {}),
+    ...(f.transport ? { transport: f.transport } : {}),
+    ...correlationEvidence(f),
+  };
+}
+
+/** The host kind, from the platform's variables, or — on the IMDS path — from whether anything answered. */
+export function resolveHostKind(settings: Settings, findings: { endpointAnswered?: boolean }[]): HostKind {
+  const p = settings.platform;
+  if (p.containerAppName) return 'containerApps';
+  if (p.siteName) return p.functionsRuntime ? 'functions' : 'appService';
+  if (identityProtocol(settings) === 'appService') return 'appService';
+  if (findings.some((f) => f.endpointAnswered)) return 'vm';
+  if (findings.length === 0) return 'unknown';
+  return 'local';
+}
+
+function assemble(settings: Settings, findings: Finding[], started: number): Verdict {
+  const hostKind = resolveHostKind(settings, findings);
+  const checks: Check[] = findings.map((f) => toCheck(f, settings, hostKind));
+  const status = checks.length ? worstStatus(checks.map((c) => c.status)) : 'warn';
+  const claims = findings.find((f) => f.claims)?.claims;
+  return {
+    status,
+    summary: summarise(checks),
+    durationMs: Date.now() - started,
+    checkedAt: new Date(started).toISOString(),
+    identity: {
+      hostKind,
+      ...(settings.clientId ?? claims?.appid ? { clientId: settings.clientId ?? claims?.appid } : {}),
+      ...(claims?.oid ? { principalId: claims.oid } : {}),
+      ...(claims?.tid ? { tenantId: claims.tid } : {}),
+      ...(claims?.xms_mirid ? { resourceId: claims.xms_mirid } : {}),
+    },
+    checks,
+  };
+}
+
+function toCheck(f: Finding, settings: Settings, hostKind: HostKind): Check {
+  const entry = CAUSE_CATALOG[f.cause];
+  const ctx = {
+    target: f.target,
+    settings,
+    claims: f.claims,
+    hostKind,
+    evidence: f.evidence,
+    expectedAudience: settings.cloud.audiences[f.target.kind],
+    stage: f.stage,
+  };
+  return {
+    target: f.target.name,
+    kind: f.target.kind,
+    audience: f.audience,
+    status: entry.status,
+    category: categoryOf(f.cause, f.stage),
+    cause: f.cause,
+    title: entry.title,
+    stage: f.stage,
+    ...(f.httpStatus !== undefined ? { httpStatus: f.httpStatus } : {}),
+    ...(f.claims ? { claims: f.claims } : {}),
+    evidence: f.evidence,
+    explanation: entry.explain(ctx),
+    fix: entry.fix(ctx),
+    durationMs: f.durationMs,
+  };
+}
+
+function summarise(checks: Check[]): string {
+  if (checks.length === 0) return 'No targets to diagnose: DIAGNOSE_TARGETS is empty (or the request selected none).';
+  const passed = checks.filter((c) => c.status === 'pass').length;
+  const problems = checks.filter((c) => c.status !== 'pass').map((c) => `${c.target}: ${c.cause}`);
+  if (!problems.length) return `All ${checks.length} ${checks.length === 1 ? 'dependency is' : 'dependencies are'} authorized.`;
+  return `${passed} of ${checks.length} ${checks.length === 1 ? 'dependency' : 'dependencies'} authorized; ${problems.join(', ')}.`;
+}

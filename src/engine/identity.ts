@@ -1,0 +1,258 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ManagedIdentityCredential, type AccessToken, type TokenCredential, type GetTokenOptions } from '@azure/identity';
+import { createDefaultHttpClient, type HttpClient, type PipelineRequest } from '@azure/core-rest-pipeline';
+import type { Settings } from '../config';
+import type { Claims, Transport } from '../verdict';
+import { decodeClaims } from './claims';
+import { raceSignal, type Deadline } from './deadline';
+import { hostPort, transportFromError } from './transport';
+
+/**
+ * Token acquisition with ManagedIdentityCredential, bounded and observed.
+ *
+ * The SDK hides what the identity endpoint did behind one "network_error"; a recording HTTP client underneath it keeps
+ * the evidence (refused, silent, status, the endpoint's own `error`/`error_description`). The SDK also retries for
+ * seconds and ignores its abort signal on a silent endpoint, so retries are off and our own signal cuts the request.
+ *
+ * The token lives only here and inside the SDK clients: callers get Claims and a TokenCredential that hands the
+ * token to the SDK's auth policy, never a string they could log or return.
+ */
+
+export type IdentityProtocol = 'appService' | 'imds';
+
+export interface AcquisitionFailure {
+  reason: 'no_endpoint' | 'transport' | 'endpoint_status' | 'malformed' | 'deadline' | 'sdk';
+  protocol: IdentityProtocol;
+  endpoint?: string;
+  selector: string;
+  status?: number;
+  error?: string;
+  errorDescription?: string;
+  transport?: Transport;
+  sdkError?: string;
+}
+
+export interface ChallengeRecord {
+  scopes: string[];
+  tenantId?: string;
+}
+
+export interface TokenGrant {
+  audience: string;
+  claims?: Claims;
+  expiresOnTimestamp: number;
+  /** A credential for one SDK client; `onRequest` sees each scope/tenant the client asked for (the challenge). */
+  credentialFor(onRequest?: (c: ChallengeRecord) => void): TokenCredential;
+}
+
+export type Acquisition =
+  | { ok: true; grant: TokenGrant; durationMs: number; protocol: IdentityProtocol; endpoint?: string; selector: string }
+  | { ok: false; failure: AcquisitionFailure; durationMs: number };
+
+/** Which protocol @azure/identity will use on this host, decided exactly as MSAL decides it. */
+export function identityProtocol(settings: Settings): IdentityProtocol {
+  const p = settings.platform;
+  return p.identityEndpoint && p.identityHeaderSet ? 'appService' : 'imds';
+}
+
+export function identityEndpointHost(settings: Settings): string {
+  const p = settings.platform;
+  if (identityProtocol(settings) === 'appService') return hostPort(p.identityEndpoint!) ?? 'IDENTITY_ENDPOINT';
+  return hostPort(p.imdsAuthorityHost ?? 'http://169.254.169.254') ?? '169.254.169.254';
+}
+
+export function selectorOf(settings: Settings): string {
+  return settings.clientId ? `client_id=${settings.clientId}` : 'system-assigned';
+}
+
+/** The share of the deadline the token stage may use, so a silent endpoint still leaves time to say so. */
+export const TOKEN_STAGE_SHARE = 0.6;
+
+interface Exchange {
+  endpoint?: string;
+  status?: number;
+  error?: string;
+  errorDescription?: string;
+  wellFormed?: boolean;
+  failure?: unknown;
+  elapsedMs: number;
+}
+
+/** What one acquisition sees of the wire: its stage signal goes onto every request, every answer is recorded. */
+interface AcquisitionScope {
+  signal: AbortSignal;
+  exchanges: Exchange[];
+}
+
+/**
+ * MSAL picks its managed-identity source — and with it the HTTP client — once per process
+ * (`ManagedIdentityClient.identitySource` is static): every later credential sends through the first one's client.
+ * So there is one recording client for the process, and each acquisition's signal and evidence travel with the
+ * async context instead of with the client.
+ */
+const acquisitionScope = new AsyncLocalStorage<AcquisitionScope>();
+
+/**
+ * The HTTP client under every credential. It reads only error fields of a body, and on success only whether the
+ * body parsed — never the token in it.
+ */
+const recordingClient: HttpClient = (() => {
+  const inner = createDefaultHttpClient();
+  return {
+    async sendRequest(request: PipelineRequest) {
+      const scope = acquisitionScope.getStore();
+      if (!scope) return inner.sendRequest(request);
+      const own = request.abortSignal;
+      request.abortSignal = own instanceof AbortSignal ? AbortSignal.any([own, scope.signal]) : scope.signal;
+      const started = Date.now();
+      const endpoint = hostPort(request.url);
+      try {
+        const response = await inner.sendRequest(request);
+        scope.exchanges.push({ endpoint, ...summariseBody(response.status, response.bodyAsText), elapsedMs: Date.now() - started });
+        return response;
+      } catch (failure) {
+        scope.exchanges.push({ endpoint, failure, elapsedMs: Date.now() - started });
+        throw failure;
+      }
+    },
+  };
+})();
+
+/** One credential per identity selector for the life of the process (MSAL's cache is process-wide anyway). */
+const credentials = new Map<string, ManagedIdentityCredential>();
+
+function credentialFor(settings: Settings): ManagedIdentityCredential {
+  const key = selectorOf(settings);
+  let credential = credentials.get(key);
+  if (!credential) {
+    credential = new ManagedIdentityCredential({
+      ...(settings.clientId ? { clientId: settings.clientId } : {}),
+      // Both retry layers off: a diagnosis reports the first answer, and our deadline bounds the wait.
+      retryOptions: { maxRetries: 0 },
+      httpClient: recordingClient,
+    });
+    credentials.set(key, credential);
+  }
+  return credential;
+}
+
+function summariseBody(status: number, body: string | null | undefined): Omit<Exchange, 'elapsedMs'> {
+  let json: unknown;
+  try {
+    json = body ? JSON.parse(body) : undefined;
+  } catch {
+    json = undefined;
+  }
+  const obj = json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
+  if (status >= 200 && status < 300) {
+    return { status, wellFormed: !!obj && typeof obj.access_token === 'string' };
+  }
+  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 500) : undefined);
+  // IMDS answers {error, error_description}; App Service's token service {statusCode, message}.
+  return {
+    status,
+    error: text(obj?.error) ?? (obj ? undefined : 'unparseable_body'),
+    errorDescription: text(obj?.error_description) ?? text(obj?.message) ?? text(obj?.Message),
+  };
+}
+
+/** Acquire one token for `audience`, bounded by the deadline. Never throws. */
+export async function acquireToken(settings: Settings, audience: string, deadline: Deadline): Promise<Acquisition> {
+  const started = Date.now();
+  const protocol = identityProtocol(settings);
+  const endpoint = identityEndpointHost(settings);
+  const selector = selectorOf(settings);
+  const fail = (f: Omit<AcquisitionFailure, 'protocol' | 'selector' | 'endpoint'>): Acquisition => ({
+    ok: false,
+    failure: { protocol, endpoint, selector, ...f },
+    durationMs: Date.now() - started,
+  });
+
+  const p = settings.platform;
+  // On App Service / Functions / Container Apps the platform injects IDENTITY_ENDPOINT only once an identity is
+  // enabled: its absence is the proof, and asking IMDS (which those hosts do not serve) would only burn the deadline.
+  if ((p.siteName || p.containerAppName) && protocol === 'imds') {
+    return fail({ reason: 'no_endpoint' });
+  }
+
+  const stageBudget = Math.max(250, Math.floor(deadline.budgetMs * TOKEN_STAGE_SHARE));
+  const stageSignal = deadline.stageSignal(stageBudget);
+  const exchanges: Exchange[] = [];
+  let credential: ManagedIdentityCredential;
+  try {
+    credential = credentialFor(settings);
+  } catch (err) {
+    return fail({ reason: 'sdk', sdkError: sdkErrorText(err) });
+  }
+
+  let token: AccessToken;
+  try {
+    // getToken ignores its abort signal while MSAL waits on the network; raceSignal makes the cut certain.
+    const scope: AcquisitionScope = { signal: stageSignal, exchanges };
+    const pending = acquisitionScope.run(scope, () => credential.getToken(`${trimSlash(audience)}/.default`, { abortSignal: stageSignal }));
+    token = await raceSignal(pending, stageSignal);
+  } catch (err) {
+    const last = exchanges.at(-1);
+    const deadlinePassed = deadline.passed;
+    if (deadlinePassed && !last?.status) return fail({ reason: 'deadline', sdkError: sdkErrorText(err) });
+    if (last?.failure !== undefined || (!last && stageSignal.aborted)) {
+      const timedOut = stageSignal.aborted && !deadlinePassed;
+      const transport = transportFromError(last?.failure ?? err, {
+        endpoint,
+        timedOut,
+        elapsedMs: last?.elapsedMs ?? Date.now() - started,
+      }) ?? { kind: 'other' as const, endpoint, detail: 'the request failed before any answer' };
+      return fail({ reason: 'transport', transport, sdkError: sdkErrorText(err) });
+    }
+    if (last?.status !== undefined && (last.status < 200 || last.status >= 300)) {
+      return fail({
+        reason: 'endpoint_status',
+        status: last.status,
+        error: last.error,
+        errorDescription: last.errorDescription,
+        sdkError: sdkErrorText(err),
+      });
+    }
+    if (last?.status !== undefined && last.wellFormed === false) {
+      return fail({
+        reason: 'malformed',
+        status: last.status,
+        transport: { kind: 'malformed', endpoint, detail: 'the identity endpoint answered 200 with a body that is not a token response' },
+        sdkError: sdkErrorText(err),
+      });
+    }
+    return fail({ reason: 'sdk', status: last?.status, sdkError: sdkErrorText(err) });
+  }
+
+  const claims = decodeClaims(token.token);
+  const secret = token.token;
+  const expiresOnTimestamp = token.expiresOnTimestamp;
+  const grant: TokenGrant = {
+    audience,
+    claims,
+    expiresOnTimestamp,
+    credentialFor(onRequest) {
+      return {
+        // The SDK clients ask for their own scope (Key Vault from its challenge); we answer with the token minted for
+        // the configured audience, because reproducing the configured audience is what the diagnosis is about.
+        async getToken(scopes: string | string[], options?: GetTokenOptions) {
+          onRequest?.({ scopes: Array.isArray(scopes) ? scopes : [scopes], tenantId: options?.tenantId });
+          return { token: secret, expiresOnTimestamp, tokenType: 'Bearer' } as AccessToken;
+        },
+      };
+    },
+  };
+  return { ok: true, grant, durationMs: Date.now() - started, protocol, endpoint, selector };
+}
+
+function trimSlash(s: string): string {
+  return s.replace(/\/+$/, '');
+}
+
+/** The SDK error's name and first line, shortened: its messages carry URLs and codes, never tokens. */
+export function sdkErrorText(err: unknown): string {
+  const e = err as { name?: unknown; message?: unknown } | undefined;
+  const name = typeof e?.name === 'string' ? e.name : 'Error';
+  const message = typeof e?.message === 'string' ? e.message.split('\n')[0]!.slice(0, 300) : String(err).slice(0, 300);
+  return `${name}: ${message}`;
+}

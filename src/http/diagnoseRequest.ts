@@ -1,0 +1,87 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
+import type { Settings, Target } from '../config';
+import { FORMATS, negotiateFormat, type Format } from '../output';
+import { problem } from './problem';
+
+/**
+ * Parse and validate a diagnose request (query string, body) into what the engine needs, or a 400 problem naming
+ * the parameter and the rule it broke. Unknown and repeated parameters are refused, so a typo never silently
+ * diagnoses everything.
+ */
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const DiagnoseQuerySchema = z
+  .object({
+    target: z
+      .string()
+      .max(4096)
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(NAME, 'expected target names separated by commas')).min(1, 'expected at least one target name'))
+      .optional(),
+    format: z.enum(FORMATS, { message: `expected one of ${FORMATS.join(', ')}` }).optional(),
+  })
+  .strict();
+
+export interface DiagnoseRequest {
+  targets: Target[];
+  format: Format;
+}
+
+function queryObject(request: HttpRequest): { value: Record<string, string>; repeated: string[] } {
+  const value: Record<string, string> = {};
+  const repeated: string[] = [];
+  for (const [k, v] of request.query.entries()) {
+    if (k in value) repeated.push(k);
+    value[k] = v;
+  }
+  return { value, repeated };
+}
+
+export async function parseDiagnoseRequest(
+  request: HttpRequest,
+  settings: Settings,
+): Promise<{ ok: true; value: DiagnoseRequest } | { ok: false; response: HttpResponseInit }> {
+  const bad = (response: HttpResponseInit) => ({ ok: false as const, response });
+  const { value, repeated } = queryObject(request);
+  if (repeated.length) {
+    return bad(problem(400, 'Bad query', `parameter given more than once: ${repeated.join(', ')}`, repeated.map((p) => ({ parameter: p, message: 'given more than once' }))));
+  }
+  const parsed = DiagnoseQuerySchema.safeParse(value);
+  if (!parsed.success) {
+    return bad(
+      problem(
+        400,
+        'Bad query',
+        `The query string does not fit /api/diagnose[?target=a,b][&format=${FORMATS.join('|')}].`,
+        parsed.error.issues.map((i) => ({
+          parameter: i.code === 'unrecognized_keys' ? i.keys.join(',') : String(i.path[0] ?? 'query'),
+          message: i.code === 'unrecognized_keys' ? 'unknown parameter' : i.message,
+        })),
+      ),
+    );
+  }
+  if (request.method === 'POST') {
+    const body = await request.text();
+    if (body.trim() !== '') return bad(problem(400, 'Bad body', 'POST /api/diagnose takes no body; select targets with ?target=a,b.'));
+  }
+  let targets = settings.targets;
+  if (parsed.data.target) {
+    const known = new Set(targets.map((t) => t.name));
+    const unknown = parsed.data.target.filter((n) => !known.has(n));
+    if (unknown.length) {
+      return bad(
+        problem(
+          400,
+          'Unknown target',
+          `No configured target named ${unknown.map((n) => `"${n}"`).join(', ')}. Configured: ${[...known].join(', ') || '(none)'}.`,
+          unknown.map((n) => ({ parameter: 'target', message: `unknown target "${n}"` })),
+        ),
+      );
+    }
+    const wanted = new Set(parsed.data.target);
+    targets = targets.filter((t) => wanted.has(t.name));
+  }
+  return { ok: true, value: { targets, format: negotiateFormat(request, parsed.data.format) } };
+}

@@ -1,0 +1,122 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
+import { ConfigError, getSettings } from './config';
+import { problem } from './http/problem';
+import { ROUTES, type Route } from './routes';
+
+/**
+ * `npm run serve`: the same handlers on a plain node:http server, configured from the environment exactly as in
+ * Azure. It does not enforce function keys (there is no Functions host here), so it binds to 127.0.0.1 unless HOST
+ * says otherwise.
+ */
+
+/** Bodies larger than this are refused before they are read in full. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) return reject(new BodyTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyTooLarge());
+        req.pause();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+async function send(res: ServerResponse, init: HttpResponseInit | HttpResponse): Promise<void> {
+  const response = init instanceof HttpResponse ? init : new HttpResponse(init);
+  const headers: Record<string, string> = {};
+  response.headers.forEach((v, k) => (headers[k] = v));
+  const body = Buffer.from(await response.arrayBuffer());
+  res.writeHead(response.status, { ...headers, 'content-length': String(body.length) });
+  res.end(body);
+}
+
+export function matchRoute(pathname: string): Route | undefined {
+  return ROUTES.find((r) => pathname === `/api/${r.route}`);
+}
+
+export function createAppServer() {
+  return createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      console.error(`request failed: ${err instanceof Error ? err.name : 'error'}`);
+      if (!res.headersSent) void send(res, problem(500, 'Internal error', 'The request failed unexpectedly.'));
+      else res.destroy();
+    });
+  });
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const route = matchRoute(url.pathname);
+  if (!route) return send(res, problem(404, 'Not found', `No route ${url.pathname}. Try /api/diagnose.`));
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (!(route.methods as string[]).includes(method)) {
+    const init = problem(405, 'Method not allowed', `${url.pathname} accepts ${route.methods.join(', ')}.`);
+    return send(res, { ...init, headers: { ...(init.headers as Record<string, string>), allow: route.methods.join(', ') } });
+  }
+  let body: Buffer;
+  try {
+    body = await readBody(req);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) {
+      res.setHeader('connection', 'close');
+      return send(res, problem(413, 'Body too large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`));
+    }
+    throw err;
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+  const request = new HttpRequest({
+    method,
+    url: `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`,
+    headers,
+    ...(body.length ? { body: { bytes: body } } : {}),
+  });
+  const context = new InvocationContext({
+    functionName: route.name,
+    invocationId: randomUUID(),
+    logHandler: (level, ...args) => {
+      const line = `[${level}] ${route.name}: ${args.map(String).join(' ')}`;
+      if (level === 'error' || level === 'warning') console.error(line);
+      else console.log(line);
+    },
+  });
+  return send(res, await route.handler(request, context));
+}
+
+if (require.main === module) {
+  let settings;
+  try {
+    settings = getSettings();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const server = createAppServer();
+  server.listen(settings.server.port, settings.server.host, () => {
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : settings.server.port;
+    console.log(`identity-doctor listening on http://${settings.server.host}:${port} (function keys are not enforced by this local server)`);
+    console.log(`targets: ${settings.targets.map((t) => t.name).join(', ') || '(none: set DIAGNOSE_TARGETS)'}`);
+  });
+  const stop = () => server.close(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

@@ -1,0 +1,31 @@
+import { BlobServiceClient } from '@azure/storage-blob';
+import type { StorageBlobTarget } from '../config';
+import { correlationFrom, guarded, type CallOutcome, type Probe } from './probe';
+
+/**
+ * Read blob properties (blobName set) or pull one page of the container listing — both need the data action
+ * .../containers/blobs/read (Storage Blob Data Reader). The page is pulled on purpose: a pager that is never
+ * iterated sends no request and proves nothing.
+ */
+export const probeStorageBlob: Probe<StorageBlobTarget> = (target, ctx) =>
+  guarded(target.accountUrl, ctx, async (): Promise<CallOutcome> => {
+    const service = new BlobServiceClient(target.accountUrl, ctx.credential, { retryOptions: { maxTries: 1 } });
+    const container = service.getContainerClient(target.container);
+    if (target.blobName) {
+      const props = await container.getBlobClient(target.blobName).getProperties({ abortSignal: ctx.signal });
+      return {
+        ok: true,
+        httpStatus: 200,
+        result: { blobReadable: true, contentLength: props.contentLength ?? null, lastModified: props.lastModified?.toISOString() ?? null },
+        correlation: correlationFrom(props._response?.headers ?? { 'x-ms-request-id': props.requestId }),
+      };
+    }
+    const page = await container.listBlobsFlat({ abortSignal: ctx.signal }).byPage({ maxPageSize: 5 }).next();
+    const value = page.done ? undefined : page.value;
+    return {
+      ok: true,
+      httpStatus: 200,
+      result: { listable: true, blobsOnFirstPage: value?.segment.blobItems.length ?? 0 },
+      correlation: correlationFrom(value?._response?.headers ?? { 'x-ms-request-id': value?.requestId }),
+    };
+  });

@@ -1,0 +1,178 @@
+import { z } from 'zod';
+
+/**
+ * The verdict: the public contract pipelines and probes script against. Field names and cause strings are kept
+ * exactly; new ones may be added, none renamed. Every response is validated against these schemas in tests.
+ */
+
+export const CAUSES = [
+  'authorized',
+  'no_managed_identity',
+  'identity_not_found',
+  'identity_endpoint_unreachable',
+  'identity_endpoint_error',
+  'wrong_audience',
+  'wrong_tenant',
+  'token_expired',
+  'token_rejected',
+  'wrong_identity',
+  'role_missing',
+  'access_policy_missing',
+  'network_blocked',
+  'propagation_pending',
+  'resource_not_found',
+  'throttled',
+  'target_unreachable',
+  'target_error',
+  'deadline_exceeded',
+  // Added: a bug or unexpected exception inside Identity Doctor itself, kept apart from a failing dependency.
+  'diagnostic_error',
+] as const;
+export const CauseSchema = z.enum(CAUSES);
+export type Cause = z.infer<typeof CauseSchema>;
+
+export const CATEGORIES = ['authorized', 'acquisition', 'authentication', 'authorization', 'target', 'internal'] as const;
+export const CategorySchema = z.enum(CATEGORIES);
+export type Category = z.infer<typeof CategorySchema>;
+
+export const StatusSchema = z.enum(['pass', 'warn', 'fail']);
+export type Status = z.infer<typeof StatusSchema>;
+
+export const StageSchema = z.enum(['token', 'call']);
+export type Stage = z.infer<typeof StageSchema>;
+
+export const KindSchema = z.enum(['keyVaultSecret', 'storageBlob', 'armResource']);
+
+export const HostKindSchema = z.enum(['functions', 'appService', 'containerApps', 'vm', 'local', 'unknown']);
+export type HostKind = z.infer<typeof HostKindSchema>;
+
+/** Decoded token claims (never the token). Times are epoch seconds as in the JWT, plus ISO renderings. */
+export const ClaimsSchema = z.object({
+  aud: z.string().optional(),
+  iss: z.string().optional(),
+  tid: z.string().optional(),
+  oid: z.string().optional(),
+  sub: z.string().optional(),
+  appid: z.string().optional(),
+  azp: z.string().optional(),
+  idtyp: z.string().optional(),
+  ver: z.string().optional(),
+  xms_mirid: z.string().optional(),
+  iat: z.number().optional(),
+  nbf: z.number().optional(),
+  exp: z.number().optional(),
+  issuedAt: z.string().optional(),
+  expiresAt: z.string().optional(),
+});
+export type Claims = z.infer<typeof ClaimsSchema>;
+
+export const TransportKindSchema = z.enum(['refused', 'timeout', 'reset', 'dns', 'tls', 'malformed', 'aborted', 'other']);
+export type TransportKind = z.infer<typeof TransportKindSchema>;
+
+export const TransportSchema = z.object({
+  kind: TransportKindSchema,
+  /** The system's own code (ECONNREFUSED, ENOTFOUND, CERT_HAS_EXPIRED, …). */
+  code: z.string().optional(),
+  /** The host:port that failed (no path, no query). */
+  endpoint: z.string().optional(),
+  detail: z.string().optional(),
+  elapsedMs: z.number().optional(),
+});
+export type Transport = z.infer<typeof TransportSchema>;
+
+/** What the identity endpoint itself answered, beside what the SDK made of it. */
+export const IdentityEndpointEvidenceSchema = z.object({
+  protocol: z.enum(['appService', 'imds']),
+  /** host:port only. */
+  endpoint: z.string().optional(),
+  /** How the identity was selected: system-assigned, or a client id. */
+  selector: z.string().optional(),
+  status: z.number().optional(),
+  error: z.string().optional(),
+  errorDescription: z.string().optional(),
+  transport: TransportSchema.optional(),
+  /** The SDK's error name and (sanitised) message. */
+  sdkError: z.string().optional(),
+});
+
+export const EvidenceSchema = z.object({
+  errorCode: z.string().optional(),
+  innerErrorCode: z.string().optional(),
+  message: z.string().optional(),
+  requestId: z.string().optional(),
+  clientRequestId: z.string().optional(),
+  correlationId: z.string().optional(),
+  wwwAuthenticate: z.string().optional(),
+  retryAfter: z.string().optional(),
+  transport: TransportSchema.optional(),
+  identityEndpoint: IdentityEndpointEvidenceSchema.optional(),
+  expectedAudience: z.string().optional(),
+  tokenAudience: z.string().optional(),
+  /** What the service's challenge asked for (Key Vault's WWW-Authenticate resource and tenant). */
+  challenge: z.object({ scopes: z.array(z.string()).optional(), tenantId: z.string().optional() }).optional(),
+  expectedPrincipalId: z.string().optional(),
+  expectedTenantId: z.string().optional(),
+  /** Settings and platform variables that led to the verdict (names → non-secret values or "set"/"absent"). */
+  settings: z.record(z.string(), z.string()).optional(),
+  /** What the call proved when it succeeded (secret version, blob count, …) — never a secret value. */
+  result: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  /** The stage a deadline cut. */
+  stageCut: StageSchema.optional(),
+  notes: z.array(z.string()).optional(),
+});
+export type Evidence = z.infer<typeof EvidenceSchema>;
+
+export const CheckSchema = z.object({
+  target: z.string(),
+  kind: KindSchema,
+  audience: z.string(),
+  status: StatusSchema,
+  category: CategorySchema,
+  cause: CauseSchema,
+  /** Short human title of the cause. */
+  title: z.string(),
+  stage: StageSchema,
+  httpStatus: z.number().int().optional(),
+  claims: ClaimsSchema.optional(),
+  evidence: EvidenceSchema,
+  explanation: z.string(),
+  fix: z.array(z.string()),
+  durationMs: z.number(),
+});
+export type Check = z.infer<typeof CheckSchema>;
+
+export const VerdictSchema = z.object({
+  status: StatusSchema,
+  summary: z.string(),
+  durationMs: z.number(),
+  /** When the diagnose ran (ISO 8601). */
+  checkedAt: z.string(),
+  identity: z.object({
+    hostKind: HostKindSchema,
+    clientId: z.string().optional(),
+    principalId: z.string().optional(),
+    tenantId: z.string().optional(),
+    /** The identity resource that answered (xms_mirid). */
+    resourceId: z.string().optional(),
+  }),
+  checks: z.array(CheckSchema),
+});
+export type Verdict = z.infer<typeof VerdictSchema>;
+
+/** RFC 9457 problem details, the body of every 4xx/5xx that is not a verdict. */
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ parameter: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof ProblemSchema>;
+
+const ORDER: Record<Status, number> = { pass: 0, warn: 1, fail: 2 };
+export function worstStatus(statuses: Iterable<Status>): Status {
+  let worst: Status = 'pass';
+  for (const s of statuses) if (ORDER[s] > ORDER[worst]) worst = s;
+  return worst;
+}

@@ -1,0 +1,97 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import forge from 'node-forge';
+
+/**
+ * Host names the one server certificate covers. The SDKs under test keep their real host names (the DNS preload maps
+ * them to 127.0.0.1), so TLS verification runs exactly as in Azure: the certificate must name the real hosts.
+ */
+export const SERVER_DNS_NAMES = [
+  '*.vault.azure.net',
+  '*.vault.azure.cn',
+  '*.vault.usgovcloudapi.net',
+  '*.blob.core.windows.net',
+  '*.blob.core.chinacloudapi.cn',
+  '*.blob.core.usgovcloudapi.net',
+  'management.azure.com',
+  'management.chinacloudapi.cn',
+  'management.usgovcloudapi.net',
+  'localhost',
+] as const;
+
+export interface CertificateAuthority {
+  caPem: string;
+  serverCertPem: string;
+  serverKeyPem: string;
+}
+
+/**
+ * Node's RSA key generation runs in OpenSSL (~50 ms for 2048 bits); forge's pure-JS generator takes seconds.
+ * PKCS#1 PEM is the one private-key format forge imports without extra unwrapping.
+ */
+function rsaKeyPair(): forge.pki.rsa.KeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  });
+  return { publicKey: forge.pki.publicKeyFromPem(publicKey), privateKey: forge.pki.privateKeyFromPem(privateKey) };
+}
+
+/** Serial numbers must be positive: a leading 0 nibble keeps the DER integer's sign bit clear. */
+function serialNumber(): string {
+  return '0' + randomBytes(15).toString('hex');
+}
+
+function validity(cert: forge.pki.Certificate): void {
+  // Backdated a day so a client clock slightly behind ours still accepts it.
+  cert.validity.notBefore = new Date(Date.now() - 24 * 3600 * 1000);
+  cert.validity.notAfter = new Date(Date.now() + 365 * 24 * 3600 * 1000);
+}
+
+/** A throw-away CA and one server certificate for every simulated host. Nothing is cached across worlds. */
+export function createCertificateAuthority(): CertificateAuthority {
+  const caKeys = rsaKeyPair();
+  const ca = forge.pki.createCertificate();
+  ca.publicKey = caKeys.publicKey;
+  ca.serialNumber = serialNumber();
+  validity(ca);
+  const caName = [
+    { name: 'commonName', value: 'Identity Doctor Simulated Azure Root CA' },
+    { name: 'organizationName', value: 'identity-doctor test world' },
+  ];
+  ca.setSubject(caName);
+  ca.setIssuer(caName);
+  ca.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  ca.sign(caKeys.privateKey, forge.md.sha256.create());
+
+  const serverKeys = rsaKeyPair();
+  const server = forge.pki.createCertificate();
+  server.publicKey = serverKeys.publicKey;
+  server.serialNumber = serialNumber();
+  validity(server);
+  server.setSubject([{ name: 'commonName', value: 'simulated.azure.test' }]);
+  server.setIssuer(caName);
+  server.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    {
+      name: 'subjectAltName',
+      // type 2 = dNSName, type 7 = iPAddress (RFC 5280 GeneralName tags).
+      altNames: [...SERVER_DNS_NAMES.map((value) => ({ type: 2, value })), { type: 7, ip: '127.0.0.1' }],
+    },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  server.sign(caKeys.privateKey, forge.md.sha256.create());
+
+  return {
+    caPem: forge.pki.certificateToPem(ca),
+    serverCertPem: forge.pki.certificateToPem(server),
+    serverKeyPem: forge.pki.privateKeyToPem(serverKeys.privateKey),
+  };
+}

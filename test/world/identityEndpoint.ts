@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Counters, Identity, WorldState } from './model';
+import { sendJson, startService, type Service } from './service';
+
+/**
+ * One plain-HTTP server speaking both managed-identity protocols:
+ *  - App Service / Functions (`IDENTITY_ENDPOINT`, api-version 2019-08-01, `X-IDENTITY-HEADER`),
+ *  - IMDS (`/metadata/identity/oauth2/token`, api-version 2018-02-01, `Metadata: true`), which the SDK reaches
+ *    through `AZURE_POD_IDENTITY_AUTHORITY_HOST`.
+ * Errors use the bodies MSAL parses (`error` / `error_description`, or App Service's `statusCode` / `message`).
+ */
+export interface IdentityDeps {
+  state: WorldState;
+  counters: Counters;
+  identityHeader: string;
+  mint(identity: Identity, resource: string): { token: string; exp: number };
+  nowSeconds(): number;
+}
+
+type Protocol = 'appService' | 'imds';
+
+const IDENTITY_NOT_FOUND = { error: 'invalid_request', error_description: 'Identity not found' };
+
+interface Selector {
+  param: string;
+  value: string;
+  matches(i: Identity): boolean;
+}
+
+function selectorOf(q: URLSearchParams, protocol: Protocol): Selector | undefined | 'ambiguous' {
+  const eq = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+  const candidates: Selector[] = [];
+  const add = (param: string, field: 'clientId' | 'principalId' | 'resourceId'): void => {
+    const value = q.get(param);
+    if (value) candidates.push({ param, value, matches: (i) => eq(i[field], value) });
+  };
+  add('client_id', 'clientId');
+  add('object_id', 'principalId');
+  if (protocol === 'appService') {
+    add('principal_id', 'principalId');
+    add('mi_res_id', 'resourceId');
+  } else {
+    add('msi_res_id', 'resourceId');
+  }
+  if (candidates.length > 1) return 'ambiguous';
+  return candidates[0];
+}
+
+type Resolution = { identity: Identity } | { status: number; body: unknown };
+
+function appServiceError(status: number, message: string): { status: number; body: unknown } {
+  return { status, body: { statusCode: status, message, correlationId: randomUUID() } };
+}
+
+function resolveIdentity(state: WorldState, q: URLSearchParams, protocol: Protocol): Resolution {
+  const attached = state.identities.filter((i) => state.host.attached.includes(i.name));
+  const selector = selectorOf(q, protocol);
+  if (selector === 'ambiguous') {
+    return protocol === 'imds'
+      ? { status: 400, body: { error: 'invalid_request', error_description: 'Only one of client_id, object_id or msi_res_id may be specified' } }
+      : appServiceError(400, 'Only one of client_id, principal_id, object_id or mi_res_id may be specified.');
+  }
+  if (selector) {
+    const identity = attached.find((i) => i.kind === 'user' && selector.matches(i)) ?? attached.find((i) => selector.matches(i));
+    return identity ? { identity } : { status: 400, body: IDENTITY_NOT_FOUND };
+  }
+  const system = attached.find((i) => i.kind === 'system');
+  if (system) return { identity: system };
+  if (protocol === 'appService') {
+    return appServiceError(
+      400,
+      'No managed identity found for the request. Enable the system-assigned identity or pass the client_id, principal_id or mi_res_id of an assigned user-assigned identity.',
+    );
+  }
+  const users = attached.filter((i) => i.kind === 'user');
+  // IMDS picks the only user-assigned identity when exactly one is attached and none is named.
+  if (users.length === 1 && users[0]) return { identity: users[0] };
+  if (users.length > 1) {
+    return {
+      status: 400,
+      body: {
+        error: 'invalid_request',
+        error_description:
+          'Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request',
+      },
+    };
+  }
+  return { status: 400, body: IDENTITY_NOT_FOUND };
+}
+
+function protocolOf(path: string): Protocol | undefined {
+  const p = path.replace(/\/+$/, '');
+  if (p === '/msi/token') return 'appService';
+  if (p === '/metadata/identity/oauth2/token') return 'imds';
+  return undefined;
+}
+
+function handle(deps: IdentityDeps, req: IncomingMessage, res: ServerResponse): void {
+  const { state, counters } = deps;
+  counters.identity++;
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const q = url.searchParams;
+  const resource = q.get('resource') ?? undefined;
+  if (resource !== undefined) counters.identityByResource[resource] = (counters.identityByResource[resource] ?? 0) + 1;
+  req.resume();
+
+  const protocol = protocolOf(url.pathname);
+  if (!protocol) {
+    sendJson(res, 404, { error: 'not_found', error_description: `No such endpoint: ${url.pathname}` });
+    return;
+  }
+
+  // A broken endpoint is broken for every request, well-formed or not.
+  const fault = state.identityFault;
+  if (fault === 'silent') return;
+  if (typeof fault === 'object') {
+    res.writeHead(fault.status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(fault.body ?? JSON.stringify({ error: 'server_error', error_description: `HTTP ${fault.status}` }));
+    return;
+  }
+
+  // Header checks come before anything else: that is how IMDS answers the SDK's header-less availability probe.
+  if (protocol === 'imds') {
+    if ((req.headers['metadata'] ?? '').toString().toLowerCase() !== 'true') {
+      sendJson(res, 400, { error: 'bad_request_102', error_description: 'Required metadata header not specified' });
+      return;
+    }
+  } else {
+    const header = req.headers['x-identity-header'];
+    if (header === undefined) {
+      const e = appServiceError(400, 'The request is missing the X-IDENTITY-HEADER header.');
+      sendJson(res, e.status, e.body);
+      return;
+    }
+    if (header !== deps.identityHeader) {
+      const e = appServiceError(401, 'Unauthorized: the X-IDENTITY-HEADER value is not valid.');
+      sendJson(res, e.status, e.body);
+      return;
+    }
+  }
+
+  if (fault === 'identity_not_found') {
+    sendJson(res, 400, IDENTITY_NOT_FOUND);
+    return;
+  }
+
+  const apiVersion = q.get('api-version');
+  if (!apiVersion) {
+    sendJson(
+      res,
+      400,
+      protocol === 'imds'
+        ? { error: 'invalid_request', error_description: "Required query variable 'api-version' is missing" }
+        : appServiceError(400, "The 'api-version' query parameter is missing.").body,
+    );
+    return;
+  }
+  if (!resource) {
+    sendJson(
+      res,
+      400,
+      protocol === 'imds'
+        ? { error: 'invalid_request', error_description: 'Required audience parameter not specified' }
+        : appServiceError(400, "The 'resource' query parameter is missing.").body,
+    );
+    return;
+  }
+
+  const resolved = resolveIdentity(state, q, protocol);
+  if (!('identity' in resolved)) {
+    sendJson(res, resolved.status, resolved.body);
+    return;
+  }
+  const identity = resolved.identity;
+
+  if (fault === 'malformed') {
+    const body = '{"access_token":"eyJ0eXAi';
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+
+  const minted = fault === 'non_jwt' ? { token: 'not-a-jwt', exp: deps.nowSeconds() + 3600 } : deps.mint(identity, resource);
+  const now = deps.nowSeconds();
+  const withExpiry = fault !== 'no_expires_on';
+  if (protocol === 'appService') {
+    sendJson(res, 200, {
+      access_token: minted.token,
+      ...(withExpiry ? { expires_on: String(minted.exp) } : {}),
+      resource,
+      token_type: 'Bearer',
+      client_id: identity.clientId,
+    });
+  } else {
+    // IMDS sends every number as a string.
+    sendJson(res, 200, {
+      access_token: minted.token,
+      refresh_token: '',
+      ...(withExpiry
+        ? { expires_in: String(minted.exp - now), expires_on: String(minted.exp), ext_expires_in: String(minted.exp - now) }
+        : {}),
+      not_before: String(now - 300),
+      resource,
+      token_type: 'Bearer',
+    });
+  }
+}
+
+export function startIdentityEndpoint(deps: IdentityDeps): Promise<Service> {
+  return startService({
+    latencyMs: () => deps.state.latencyMs,
+    handler: (req, res) => handle(deps, req, res),
+    onConnection(socket: Socket) {
+      if (deps.state.identityFault !== 'refuse') return true;
+      // A listening port cannot refuse a SYN; an immediate RST is the closest a live server gets.
+      deps.counters.identity++;
+      socket.resetAndDestroy();
+      return false;
+    },
+  });
+}

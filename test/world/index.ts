@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { RoleKey } from '../../src/catalog/roles';
+import { startArm } from './arm';
+import { Azurite } from './azurite';
+import { createCertificateAuthority } from './ca';
+import { startIdentityEndpoint } from './identityEndpoint';
+import { startKeyVault } from './keyVault';
+import type { Account, Assignment, Counters, Identity, WorldState } from './model';
+import { newAssignment, normalizeScope, resolveRole } from './rbac';
+import type { Service } from './service';
+import { startStorageFront } from './storageFront';
+import { claimsFor, encodeJwt, type TokenClaims } from './tokens';
+
+export type {
+  AccessPolicy,
+  Account,
+  ArmState,
+  Assignment,
+  Counters,
+  Fault,
+  Identity,
+  IdentityFault,
+  Vault,
+  WorldState,
+} from './model';
+export type { TokenClaims } from './tokens';
+export { decodeJwt } from './tokens';
+
+export interface WorldOptions {
+  /** Delay (ms) before every simulated service answers; also settable later through `world.state.latencyMs`. */
+  latencyMs?: number;
+}
+
+export interface GrantOptions {
+  createdOn?: Date;
+  propagationDelaySeconds?: number;
+}
+
+export interface World {
+  /** PEM file of the world's CA: give it to the service as NODE_EXTRA_CA_CERTS. */
+  readonly caFile: string;
+  readonly caPem: string;
+  /** App Service protocol: `http://127.0.0.1:<port>/msi/token` (IDENTITY_ENDPOINT). */
+  readonly identityEndpoint: string;
+  /** Per-world secret the App Service protocol requires in `X-IDENTITY-HEADER` (IDENTITY_HEADER). */
+  readonly identityHeader: string;
+  /** IMDS protocol base: `http://127.0.0.1:<port>` (AZURE_POD_IDENTITY_AUTHORITY_HOST). */
+  readonly imdsHost: string;
+  /** `https://management.azure.com:<port>`. */
+  readonly armEndpoint: string;
+  readonly ports: { identity: number; keyVault: number; storage: number; arm: number };
+  /** Azurite's own port while it runs (it starts with the first storage sync), else undefined. */
+  readonly azuritePort: number | undefined;
+  /** `https://<name>.vault.azure.net:<port>` (or another cloud's suffix). */
+  vaultUrl(name: string, dnsSuffix?: string): string;
+  /** `https://<name>.blob.core.windows.net:<port>` (or another cloud's suffix). */
+  accountUrl(name: string, dnsSuffix?: string): string;
+  readonly state: WorldState;
+  readonly counters: Counters;
+  resetCounters(): void;
+  /** Every token the identity endpoint handed out (and every one `mintToken` made), in order. */
+  readonly mintedTokens: string[];
+  /** Mints a token as the identity endpoint would, for direct requests in tests; `claims` overrides any claim. */
+  mintToken(identity: Identity, resource: string, claims?: Partial<TokenClaims>): string;
+  grant(principalId: string, roleKeyOrId: RoleKey | string, scope: string, opts?: GrantOptions): Assignment;
+  /** Removes one assignment by id, or every assignment of a principal (optionally of one role, at one scope). */
+  revoke(assignmentIdOrPrincipalId: string, roleKeyOrId?: RoleKey | string, scope?: string): number;
+  /** Every secret value in every vault: what must never appear in the service's output. */
+  secretValues(): string[];
+  /** A loopback port nothing listens on (bound, read, closed): connecting to it is refused. */
+  closedPort(): Promise<number>;
+  /** Mirrors `state.accounts` into Azurite now (it also happens lazily before the storage front forwards). */
+  syncStorage(): Promise<void>;
+  /** Closes every server and socket, kills Azurite, deletes the temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function emptyCounters(): Counters {
+  return { identity: 0, identityByResource: {}, keyVault: {}, storage: {}, arm: 0 };
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'identity-doctor-world-'));
+  const ca = createCertificateAuthority();
+  const caFile = path.join(dir, 'ca.pem');
+  const certFile = path.join(dir, 'server-cert.pem');
+  const keyFile = path.join(dir, 'server-key.pem');
+  fs.writeFileSync(caFile, ca.caPem);
+  fs.writeFileSync(certFile, ca.serverCertPem);
+  fs.writeFileSync(keyFile, ca.serverKeyPem, { mode: 0o600 });
+  const tls = { cert: ca.serverCertPem, key: ca.serverKeyPem };
+
+  const state: WorldState = {
+    identities: [],
+    host: { attached: [] },
+    assignments: [],
+    vaults: [],
+    accounts: [],
+    arm: { tenantId: '', subscriptions: [], resourceGroups: [], resources: [] },
+    latencyMs: options.latencyMs ?? 0,
+  };
+  const counters = emptyCounters();
+  const mintedTokens: string[] = [];
+  const identityHeader = randomBytes(24).toString('hex');
+  const nowMs = (): number => Date.now();
+  const nowSeconds = (): number => Math.floor(nowMs() / 1000);
+
+  const mint = (identity: Identity, resource: string, overrides: Partial<TokenClaims> = {}): { token: string; exp: number } => {
+    const claims = claimsFor(identity, resource, nowSeconds(), overrides);
+    const token = encodeJwt(claims);
+    mintedTokens.push(token);
+    return { token, exp: claims.exp };
+  };
+
+  const azurite = new Azurite({
+    dir,
+    certFile,
+    keyFile,
+    caPem: ca.caPem,
+    // Azurite checks only times, issuer prefix and audience; the seeder is nobody in particular.
+    seedToken: (account: Account) =>
+      encodeJwt(
+        claimsFor(
+          {
+            name: 'world-seeder',
+            kind: 'user',
+            clientId: '00000000-0000-0000-0000-000000000000',
+            principalId: '00000000-0000-0000-0000-000000000000',
+            tenantId: account.tenantId,
+            resourceId: '',
+          },
+          'https://storage.azure.com/',
+          nowSeconds(),
+        ),
+      ),
+  });
+
+  // A test process that exits without stop() still removes its keys and certificates.
+  const removeDir = (): void => fs.rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
+
+  const services: Service[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(services.map((s) => s.close()));
+    await azurite.stop();
+    removeDir();
+    process.off('exit', removeDir);
+  };
+
+  let identity: Service, keyVault: Service, storage: Service, arm: Service;
+  try {
+    identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
+    services.push(identity);
+    keyVault = await startKeyVault({ state, counters, tls, nowMs });
+    services.push(keyVault);
+    arm = await startArm({ state, counters, tls, nowMs });
+    services.push(arm);
+    storage = await startStorageFront({ state, counters, tls, azurite, nowMs });
+    services.push(storage);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+
+  const world: World = {
+    caFile,
+    caPem: ca.caPem,
+    identityEndpoint: `http://127.0.0.1:${identity.port}/msi/token`,
+    identityHeader,
+    imdsHost: `http://127.0.0.1:${identity.port}`,
+    armEndpoint: `https://management.azure.com:${arm.port}`,
+    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port },
+    get azuritePort() {
+      return azurite.port;
+    },
+    vaultUrl: (name, dnsSuffix = 'vault.azure.net') => `https://${name}.${dnsSuffix}:${keyVault.port}`,
+    accountUrl: (name, dnsSuffix = 'blob.core.windows.net') => `https://${name}.${dnsSuffix}:${storage.port}`,
+    state,
+    counters,
+    resetCounters() {
+      Object.assign(counters, emptyCounters());
+    },
+    mintedTokens,
+    mintToken: (i, resource, claims) => mint(i, resource, claims).token,
+    grant(principalId, roleKeyOrId, scope, opts = {}) {
+      const a = newAssignment(principalId, roleKeyOrId, scope, opts);
+      state.assignments.push(a);
+      return a;
+    },
+    revoke(idOrPrincipal, roleKeyOrId, scope) {
+      const before = state.assignments.length;
+      const key = idOrPrincipal.toLowerCase();
+      const roleId = roleKeyOrId === undefined ? undefined : resolveRole(roleKeyOrId).id;
+      const doomed = (a: Assignment): boolean =>
+        a.id.toLowerCase() === key ||
+        (a.principalId.toLowerCase() === key &&
+          (roleId === undefined || a.roleDefinitionId === roleId) &&
+          (scope === undefined || normalizeScope(a.scope) === normalizeScope(scope)));
+      const kept = state.assignments.filter((a) => !doomed(a));
+      state.assignments.splice(0, state.assignments.length, ...kept);
+      return before - kept.length;
+    },
+    secretValues: () => state.vaults.flatMap((v) => Object.values(v.secrets)),
+    closedPort: () =>
+      new Promise<number>((resolve, reject) => {
+        const probe = net.createServer();
+        probe.once('error', reject);
+        probe.listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as net.AddressInfo;
+          probe.close(() => resolve(port));
+        });
+      }),
+    async syncStorage() {
+      await azurite.sync(state.accounts);
+    },
+    stop() {
+      stopping ??= stopAll();
+      return stopping;
+    },
+  };
+  return world;
+}
+
+export * from './scenario';

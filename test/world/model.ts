@@ -1,0 +1,108 @@
+/**
+ * The world's state: plain data that tests mutate directly. Every service reads it on every request, so a change
+ * takes effect on the next request with no restart (Azurite is re-synced lazily, see azurite.ts).
+ */
+import type { Fault } from './faults';
+
+export type { Fault } from './faults';
+
+export interface Identity {
+  /** Label used by `host.attached`; never sent on the wire. */
+  name: string;
+  kind: 'system' | 'user';
+  clientId: string;
+  /** Object id of the service principal: `oid` in tokens, `principalId` in role assignments. */
+  principalId: string;
+  tenantId: string;
+  /** Becomes `xms_mirid`: the host's id for system-assigned, the identity resource's id for user-assigned. */
+  resourceId: string;
+  /** Default 3600. Negative values mint already-expired tokens. */
+  tokenLifetimeSeconds?: number;
+}
+
+export interface Assignment {
+  id: string;
+  principalId: string;
+  /** GUID of a role from src/catalog/roles.ts. */
+  roleDefinitionId: string;
+  scope: string;
+  createdOn: Date;
+  /** Seconds after `createdOn` before authorization decisions see it (ARM lists it at once). Default 0. */
+  propagationDelaySeconds?: number;
+}
+
+export interface AccessPolicy {
+  objectId: string;
+  /** Key Vault secret permissions, e.g. `['get', 'list']` (case-insensitive; `all` grants everything). */
+  secrets: string[];
+}
+
+export interface Vault {
+  /** First label of the vault host: `<name>.vault.azure.net`. */
+  name: string;
+  resourceId: string;
+  tenantId: string;
+  authorization: 'rbac' | 'accessPolicy';
+  accessPolicies?: AccessPolicy[];
+  network?: 'open' | 'firewall' | 'private';
+  secrets: Record<string, string>;
+  fault?: Fault;
+  /** Region named in error messages. Default `eastus`. */
+  location?: string;
+}
+
+export interface Account {
+  /** First label of the account host: `<name>.blob.core.windows.net`. Lowercase letters and digits, 3–24. */
+  name: string;
+  resourceId: string;
+  tenantId: string;
+  network?: 'open' | 'firewall';
+  /** container → blob name → content. Mirrored into Azurite before the next forwarded request. */
+  containers: Record<string, Record<string, string>>;
+  fault?: Fault;
+}
+
+export interface ArmState {
+  /** Tenant every subscription belongs to; tokens from another issuer get `InvalidAuthenticationTokenTenant`. */
+  tenantId: string;
+  /** Subscription GUIDs (not ids). */
+  subscriptions: string[];
+  /** Full resource group ids. */
+  resourceGroups: string[];
+  /** Full resource ids. */
+  resources: string[];
+}
+
+export type IdentityFault =
+  | 'identity_not_found'
+  | { status: number; body?: string }
+  | 'silent'
+  | 'refuse'
+  | 'malformed'
+  | 'non_jwt'
+  | 'no_expires_on';
+
+export interface WorldState {
+  identities: Identity[];
+  host: { attached: string[] };
+  /**
+   * `'refuse'` makes the identity server drop each connection as soon as it is accepted; for a true ECONNREFUSED
+   * point the service at `world.closedPort()` instead.
+   */
+  identityFault?: IdentityFault;
+  assignments: Assignment[];
+  vaults: Vault[];
+  accounts: Account[];
+  arm: ArmState;
+  armFault?: Fault;
+  /** Delay (ms) before every simulated service answers. */
+  latencyMs: number;
+}
+
+export interface Counters {
+  identity: number;
+  identityByResource: Record<string, number>;
+  keyVault: Record<string, number>;
+  storage: Record<string, number>;
+  arm: number;
+}

@@ -1,0 +1,22 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The world runs from test/world under ts-jest and from dist/test/world after `npm run build` (`npm start`). tsc does
+ * not copy the .cjs helpers, so they are always taken from the source tree, found by walking up to the repo root.
+ */
+function findRepoRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'test', 'world', 'dns-preload.cjs'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`cannot find the repository root above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+export const REPO_ROOT = findRepoRoot();
+export const DNS_PRELOAD = path.join(REPO_ROOT, 'test', 'world', 'dns-preload.cjs');
+export const AZURITE_GUARD = path.join(REPO_ROOT, 'test', 'world', 'azurite-guard.cjs');
+/** Resolved like any dependency, so a hoisted or nested node_modules both work. */
+export const AZURITE_BLOB_MAIN = require.resolve('azurite/dist/src/blob/main.js', { paths: [REPO_ROOT] });

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { ALL_ROLES, ROLES, grantsAction, grantsDataAction, roleById, type BuiltInRole, type RoleKey } from '../../src/catalog/roles';
+import type { Assignment } from './model';
+
+/** ARM ids compare case-insensitively and without trailing slashes. */
+export function normalizeScope(id: string): string {
+  const collapsed = id.replace(/\/{2,}/g, '/').replace(/\/+$/, '').toLowerCase();
+  return collapsed === '' ? '/' : collapsed;
+}
+
+/**
+ * Role assignments are inherited downwards: one at `/subscriptions/s/resourceGroups/rg` applies to every resource in
+ * rg. The prefix must end at a `/` boundary, so `rg-app` does not cover `rg-app2`.
+ */
+export function scopeCovers(scope: string, resourceId: string): boolean {
+  const s = normalizeScope(scope);
+  const r = normalizeScope(resourceId);
+  return s === '/' || r === s || r.startsWith(s + '/');
+}
+
+/**
+ * Authorization lags assignment writes (RBAC caches: "up to 10 minutes"). The assignment is listed at once but
+ * decisions only see it once the delay has passed.
+ */
+export function isEffective(a: Assignment, nowMs: number): boolean {
+  return nowMs >= a.createdOn.getTime() + (a.propagationDelaySeconds ?? 0) * 1000;
+}
+
+/** Accepts a ROLES key (`'reader'`), a GUID, a full roleDefinition id, or a role name (`'Key Vault Secrets User'`). */
+export function resolveRole(roleKeyOrId: RoleKey | string): BuiltInRole {
+  if (Object.hasOwn(ROLES, roleKeyOrId)) return ROLES[roleKeyOrId as RoleKey];
+  const byId = roleById(roleKeyOrId);
+  if (byId) return byId;
+  const byName = ALL_ROLES.find((r) => r.name.toLowerCase() === roleKeyOrId.toLowerCase());
+  if (byName) return byName;
+  throw new Error(`Unknown role '${roleKeyOrId}': add it to src/catalog/roles.ts first`);
+}
+
+export function newAssignment(
+  principalId: string,
+  roleKeyOrId: RoleKey | string,
+  scope: string,
+  opts: { createdOn?: Date; propagationDelaySeconds?: number } = {},
+): Assignment {
+  const assignment: Assignment = {
+    id: randomUUID(),
+    principalId,
+    roleDefinitionId: resolveRole(roleKeyOrId).id,
+    scope,
+    createdOn: opts.createdOn ?? new Date(),
+  };
+  if (opts.propagationDelaySeconds !== undefined) assignment.propagationDelaySeconds = opts.propagationDelaySeconds;
+  return assignment;
+}
+
+export interface EffectiveGrant {
+  assignment: Assignment;
+  role: BuiltInRole;
+}
+
+/** Assignments of `principalId` that apply to `resourceId` and have propagated by `nowMs`. */
+export function effectiveGrants(
+  assignments: readonly Assignment[],
+  principalId: string,
+  resourceId: string,
+  nowMs: number,
+): EffectiveGrant[] {
+  const out: EffectiveGrant[] = [];
+  for (const a of assignments) {
+    if (a.principalId.toLowerCase() !== principalId.toLowerCase()) continue;
+    if (!scopeCovers(a.scope, resourceId) || !isEffective(a, nowMs)) continue;
+    const role = roleById(a.roleDefinitionId);
+    if (role) out.push({ assignment: a, role });
+  }
+  return out;
+}
+
+/** The grant that allows a data action (Key Vault / Storage data plane), if any. */
+export function findDataActionGrant(
+  assignments: readonly Assignment[],
+  principalId: string,
+  resourceId: string,
+  dataAction: string,
+  nowMs: number,
+): EffectiveGrant | undefined {
+  return effectiveGrants(assignments, principalId, resourceId, nowMs).find((g) => grantsDataAction(g.role, dataAction));
+}
+
+/** The grant that allows a control-plane action (ARM), if any. */
+export function findActionGrant(
+  assignments: readonly Assignment[],
+  principalId: string,
+  resourceId: string,
+  action: string,
+  nowMs: number,
+): EffectiveGrant | undefined {
+  return effectiveGrants(assignments, principalId, resourceId, nowMs).find((g) => grantsAction(g.role, action));
+}

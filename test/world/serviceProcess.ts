@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { REPO_ROOT } from './paths';
+import { VerdictSchema, type Verdict } from '../../src/verdict';
+
+/**
+ * Runs the real, built service (dist/src/server.js) as its own process — with the simulated world's env: its CA in
+ * NODE_EXTRA_CA_CERTS and the DNS preload — and talks to it over HTTP, as a pipeline would.
+ */
+
+const SERVER = path.join(REPO_ROOT, 'dist', 'src', 'server.js');
+
+export interface Reply {
+  status: number;
+  contentType: string;
+  text: string;
+  json(): unknown;
+}
+
+export interface RunningService {
+  url: string;
+  get(pathAndQuery: string, init?: RequestInit): Promise<Reply>;
+  /** GET /api/diagnose…, asserting the body is a schema-valid verdict. */
+  diagnose(query?: string): Promise<{ status: number; verdict: Verdict }>;
+  /** Everything the process printed. */
+  logs(): string;
+  /** Every response body received so far. */
+  replies(): string[];
+  stop(): Promise<void>;
+}
+
+export async function startService(env: Record<string, string | undefined>, options: { port?: number } = {}): Promise<RunningService> {
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...env, PORT: String(options.port ?? 0), HOST: '127.0.0.1' })) if (v !== undefined) childEnv[k] = v;
+  const child: ChildProcess = spawn(process.execPath, [SERVER], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 20_000);
+    const onData = () => {
+      const m = output.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited with ${code}:\n${output}`));
+    });
+  });
+  const replies: string[] = [];
+  const get = async (pathAndQuery: string, init?: RequestInit): Promise<Reply> => {
+    const res = await fetch(`${url}${pathAndQuery}`, init);
+    const text = await res.text();
+    replies.push(text);
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', text, json: () => JSON.parse(text) as unknown };
+  };
+  return {
+    url,
+    get,
+    async diagnose(query = '') {
+      const reply = await get(`/api/diagnose${query}`);
+      if (!reply.contentType.startsWith('application/json')) throw new Error(`not a verdict (${reply.status}): ${reply.text}`);
+      return { status: reply.status, verdict: VerdictSchema.parse(reply.json()) };
+    },
+    logs: () => output,
+    replies: () => replies,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
+
