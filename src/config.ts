@@ -115,6 +115,35 @@ export const AppSettingsSchema = z.object({
   EXPECTED_TENANT_ID: guid('the tenant id the token should carry').optional(),
   AZURE_CLOUD: z.enum(CLOUD_NAMES, { message: `expected one of ${CLOUD_NAMES.join(', ')}` }).default('AzurePublicCloud'),
   DIAGNOSE_TIMEOUT_MS: intIn(500, 120_000).default(15_000),
+  /** User-assigned identity by its ARM resource id (instead of AZURE_CLIENT_ID; never both). */
+  AZURE_CLIENT_RESOURCE_ID: z
+    .string()
+    .trim()
+    .regex(
+      /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i,
+      'expected the resource id of a user-assigned identity (/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>)',
+    )
+    .optional(),
+  /** Off Azure: narrate what a developer credential chain would do (az login, azd, …). */
+  DIAGNOSE_LOCAL_CHAIN: boolFlag.default(false),
+  /** Extra hosts (host or host:port, comma-separated) that ad-hoc targets in a POST body may name. */
+  DIAGNOSE_ALLOWED_HOSTS: z
+    .string()
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, 'expected host names (or host:port), separated by commas')))
+    .default([]),
+  /** /api/health caches one diagnose for this long; concurrent probes share the one in flight. */
+  HEALTH_CACHE_SECONDS: intIn(0, 3600).default(30),
+  /** /api/health is anonymous: it shows cause codes only unless this is true. */
+  HEALTH_DETAILS: boolFlag.default(false),
+  // NCRONTAB schedule of the watch timer ("0 */5 * * * *" = every five minutes); unset = no watch.
+  DIAGNOSE_WATCH_SCHEDULE: z
+    .string()
+    .trim()
+    .regex(/^(\S+\s+){5}\S+$/, 'expected a six-field NCRONTAB schedule, like "0 */5 * * * *"')
+    .optional(),
+  /** Where the watch sends telemetry (Azure Monitor OpenTelemetry distro); unset = no telemetry. */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().trim().min(1).optional(),
   PORT: intIn(0, 65_535).default(7071),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
 });
@@ -139,11 +168,18 @@ export interface Platform {
   msiDisabled: boolean;
   /** IMDS override honoured by @azure/identity (pod identity / tests): http://host:port. */
   imdsAuthorityHost?: string;
+  /** Proxy variables as the SDK's pipeline reads them (either case); they may capture the identity endpoint. */
+  proxy: { httpProxy?: string; httpsProxy?: string; noProxy?: string };
 }
 
 export interface Settings {
   targets: Target[];
   clientId?: string;
+  clientResourceId?: string;
+  localChain: boolean;
+  allowedHosts: string[];
+  health: { cacheSeconds: number; details: boolean };
+  watch: { schedule?: string; appInsightsConnectionString?: string };
   expectedPrincipalId?: string;
   expectedTenantId?: string;
   cloud: Cloud;
@@ -183,6 +219,11 @@ export function loadSettings(env: Env = process.env): Settings {
     );
   }
   const s = parsed.data;
+  if (s.AZURE_CLIENT_ID && s.AZURE_CLIENT_RESOURCE_ID) {
+    throw new ConfigError([
+      { setting: 'AZURE_CLIENT_RESOURCE_ID', expected: 'unset when AZURE_CLIENT_ID is set: name the user-assigned identity one way only' },
+    ]);
+  }
   const nonEmpty = (name: string) => {
     const v = env[name];
     return v !== undefined && v.trim() !== '' ? v.trim() : undefined;
@@ -190,6 +231,11 @@ export function loadSettings(env: Env = process.env): Settings {
   return {
     targets: s.DIAGNOSE_TARGETS,
     clientId: s.AZURE_CLIENT_ID,
+    clientResourceId: s.AZURE_CLIENT_RESOURCE_ID,
+    localChain: s.DIAGNOSE_LOCAL_CHAIN,
+    allowedHosts: s.DIAGNOSE_ALLOWED_HOSTS,
+    health: { cacheSeconds: s.HEALTH_CACHE_SECONDS, details: s.HEALTH_DETAILS },
+    watch: { schedule: s.DIAGNOSE_WATCH_SCHEDULE, appInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING },
     expectedPrincipalId: s.EXPECTED_PRINCIPAL_ID?.toLowerCase(),
     expectedTenantId: s.EXPECTED_TENANT_ID?.toLowerCase(),
     cloud: CLOUDS[s.AZURE_CLOUD],
@@ -205,6 +251,11 @@ export function loadSettings(env: Env = process.env): Settings {
       containerAppName: nonEmpty('CONTAINER_APP_NAME'),
       msiDisabled: /^(1|true)$/i.test(nonEmpty('WEBSITE_DISABLE_MSI') ?? ''),
       imdsAuthorityHost: nonEmpty('AZURE_POD_IDENTITY_AUTHORITY_HOST'),
+      proxy: {
+        httpProxy: nonEmpty('HTTP_PROXY') ?? nonEmpty('http_proxy'),
+        httpsProxy: nonEmpty('HTTPS_PROXY') ?? nonEmpty('https_proxy'),
+        noProxy: nonEmpty('NO_PROXY') ?? nonEmpty('no_proxy'),
+      },
     },
   };
 }

@@ -1,10 +1,11 @@
 import type { HttpHandler, HttpMethod } from '@azure/functions';
+import { getSettings, type Settings } from './config';
 import { diagnoseHandler } from './functions/diagnose';
 
 /**
  * The one route table. index.ts registers it with app.http (so `func start` and Azure serve it); server.ts serves the
  * same handlers on plain node:http (Core Tools cannot be installed everywhere). Routes are as the host serves them,
- * under /api. One line per route.
+ * under /api. `createRoutes` takes where settings come from, so an embedding app can pass its own; one line per route.
  */
 export interface Route {
   name: string;
@@ -14,8 +15,12 @@ export interface Route {
   handler: HttpHandler;
 }
 
-export const ROUTES: Route[] = [
-  { name: 'diagnose', route: 'diagnose', methods: ['GET', 'POST'], authLevel: 'function', handler: (req, ctx) => diagnoseHandler(req, ctx) },
-  // [routes: health]
-  // [routes: openapi]
-];
+export function createRoutes(settings: () => Settings = getSettings): Route[] {
+  return [
+    { name: 'diagnose', route: 'diagnose', methods: ['GET', 'POST'], authLevel: 'function', handler: (req, ctx) => diagnoseHandler(req, ctx, settings()) },
+    // [routes: health]
+    // [routes: openapi]
+  ];
+}
+
+export const ROUTES: Route[] = createRoutes();

@@ -176,3 +176,24 @@ export function worstStatus(statuses: Iterable<Status>): Status {
   for (const s of statuses) if (ORDER[s] > ORDER[worst]) worst = s;
   return worst;
 }
+
+/**
+ * GET /api/health — application/health+json after the IETF health-check draft (draft-inadarei-api-health-check).
+ * Checks are keyed "<target>:authorized"; `output` is the cause code only unless HEALTH_DETAILS=true.
+ */
+export const HealthCheckSchema = z.object({
+  componentId: z.string().optional(),
+  componentType: z.string(),
+  status: StatusSchema,
+  time: z.string(),
+  output: z.string().optional(),
+  observedValue: z.string().optional(),
+});
+export const HealthSchema = z.object({
+  status: StatusSchema,
+  version: z.string().optional(),
+  description: z.string().optional(),
+  output: z.string().optional(),
+  checks: z.record(z.string(), z.array(HealthCheckSchema)),
+});
+export type Health = z.infer<typeof HealthSchema>;
