@@ -169,7 +169,12 @@ export interface Platform {
   /** IMDS override honoured by @azure/identity (pod identity / tests): http://host:port. */
   imdsAuthorityHost?: string;
   /** Proxy variables as the SDK's pipeline reads them (either case); they may capture the identity endpoint. */
-  proxy: { httpProxy?: string; httpsProxy?: string; noProxy?: string };
+  proxy: { httpProxy?: string; httpsProxy?: string; allProxy?: string; noProxy?: string };
+  /**
+   * The App Service identity header, for the raw probe only. A function, so the value is never serialised with the
+   * settings; it must not reach a response, a log line or an error text.
+   */
+  identityHeader: () => string | undefined;
 }
 
 export interface Settings {
@@ -254,8 +259,10 @@ export function loadSettings(env: Env = process.env): Settings {
       proxy: {
         httpProxy: nonEmpty('HTTP_PROXY') ?? nonEmpty('http_proxy'),
         httpsProxy: nonEmpty('HTTPS_PROXY') ?? nonEmpty('https_proxy'),
+        allProxy: nonEmpty('ALL_PROXY') ?? nonEmpty('all_proxy'),
         noProxy: nonEmpty('NO_PROXY') ?? nonEmpty('no_proxy'),
       },
+      identityHeader: () => nonEmpty('IDENTITY_HEADER'),
     },
   };
 }

@@ -80,6 +80,42 @@ export const TransportSchema = z.object({
 });
 export type Transport = z.infer<typeof TransportSchema>;
 
+/** One raw probe of the identity endpoint (the platform's own protocol, beside the SDK). Never carries the token. */
+export const RawProbeSchema = z.object({
+  via: z.enum(['direct', 'proxy']),
+  protocol: z.enum(['appService', 'imds']),
+  endpoint: z.string().optional(),
+  status: z.number().optional(),
+  error: z.string().optional(),
+  errorDescription: z.string().optional(),
+  tokenIssued: z.boolean().optional(),
+  tokenAudience: z.string().optional(),
+  tokenPrincipalId: z.string().optional(),
+  transport: TransportSchema.optional(),
+  elapsedMs: z.number(),
+});
+
+export const RawProbesSchema = z.object({
+  direct: RawProbeSchema.optional(),
+  viaProxy: RawProbeSchema.optional(),
+  /**
+   * library_or_configuration: the endpoint hands out a token when asked directly, the SDK path failed;
+   * platform_plumbing: both failed the same way; proxy_interception: direct works, through the proxy it fails;
+   * consistent: both succeeded; inconclusive: anything else (see the explanation).
+   */
+  interpretation: z.enum(['library_or_configuration', 'platform_plumbing', 'proxy_interception', 'consistent', 'inconclusive']),
+  explanation: z.string(),
+  skipped: z.string().optional(),
+});
+
+export const ProxyEvidenceSchema = z.object({
+  /** The proxy URL, credentials redacted. */
+  url: z.string(),
+  /** Whether NO_PROXY exempts the identity endpoint (then the proxy is harmless for it). */
+  bypassed: z.boolean(),
+  source: z.enum(['HTTPS_PROXY', 'ALL_PROXY', 'HTTP_PROXY']),
+});
+
 /** What the identity endpoint itself answered, beside what the SDK made of it. */
 export const IdentityEndpointEvidenceSchema = z.object({
   protocol: z.enum(['appService', 'imds']),
@@ -93,7 +129,27 @@ export const IdentityEndpointEvidenceSchema = z.object({
   transport: TransportSchema.optional(),
   /** The SDK's error name and (sanitised) message. */
   sdkError: z.string().optional(),
+  rawProbe: RawProbesSchema.optional(),
 });
+
+/** Off Azure (DIAGNOSE_LOCAL_CHAIN=true): what a developer credential chain would do here. */
+export const LocalChainSchema = z.object({
+  steps: z.array(
+    z.object({
+      credential: z.string(),
+      outcome: z.enum(['succeeded', 'unavailable', 'failed', 'timed_out', 'not_tried']),
+      reason: z.string().optional(),
+      tokenAudience: z.string().optional(),
+      principalId: z.string().optional(),
+      tenantId: z.string().optional(),
+      elapsedMs: z.number(),
+    }),
+  ),
+  /** @azure/identity's own log lines while the chain ran (redacted). */
+  log: z.array(z.string()),
+  hint: z.string(),
+});
+export type LocalChain = z.infer<typeof LocalChainSchema>;
 
 export const EvidenceSchema = z.object({
   errorCode: z.string().optional(),
@@ -106,6 +162,8 @@ export const EvidenceSchema = z.object({
   retryAfter: z.string().optional(),
   transport: TransportSchema.optional(),
   identityEndpoint: IdentityEndpointEvidenceSchema.optional(),
+  proxy: ProxyEvidenceSchema.optional(),
+  localChain: LocalChainSchema.optional(),
   expectedAudience: z.string().optional(),
   tokenAudience: z.string().optional(),
   /** What the service's challenge asked for (Key Vault's WWW-Authenticate resource and tenant). */

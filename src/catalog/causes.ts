@@ -130,12 +130,22 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     title: 'Identity endpoint unreachable',
     symptom: 'No token: the identity endpoint refused the connection or never answered (often a proxy capturing it).',
     explain: (ctx) => {
+      const proxy = ctx.evidence.proxy;
+      if (proxy && !proxy.bypassed && ctx.evidence.identityEndpoint?.rawProbe?.interpretation === 'proxy_interception')
+        return `The SDK sends its token request through the proxy ${proxy.url} (${proxy.source}), and NO_PROXY does not exempt the identity endpoint ${ctx.evidence.identityEndpoint?.endpoint ?? ''}: the proxy cannot reach a host-local endpoint (IMDS refuses proxied calls). Asked directly, the endpoint issues a token.`;
       const t = ctx.evidence.identityEndpoint?.transport ?? ctx.evidence.transport;
       const what = t?.kind === 'timeout' ? 'accepted the request but never answered' : t?.kind === 'refused' ? 'refused the connection' : 'could not be reached';
       return `The identity endpoint ${ctx.evidence.identityEndpoint?.endpoint ?? ''} ${what}${t?.code ? ` (${t.code})` : ''}. The SDK reports this only as a generic network error; it is platform plumbing (or a proxy in the way), not a role problem.`;
     },
     fix: (ctx) => {
       const h = hostCli(ctx);
+      const proxy = ctx.evidence.proxy;
+      if (proxy && !proxy.bypassed) {
+        const host = (ctx.evidence.identityEndpoint?.endpoint ?? '169.254.169.254').split(':')[0]!;
+        const current = ctx.evidence.settings?.NO_PROXY;
+        const list = [...new Set([...(current && current !== 'absent' ? current.split(',') : []), 'localhost', '127.0.0.1', host, '169.254.169.254'])].join(',');
+        return [`az ${h.group} config appsettings set -g ${h.rg} -n ${h.name} --settings NO_PROXY=${list}`, `# locally: export NO_PROXY=${list}`];
+      }
       return [
         `az ${h.group} restart -g ${h.rg} -n ${h.name}`,
         '# if HTTP_PROXY/HTTPS_PROXY is set, exclude the identity endpoint: NO_PROXY=localhost,127.0.0.1,169.254.169.254',
@@ -207,10 +217,14 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     symptom: 'A token came back, but its oid is not EXPECTED_PRINCIPAL_ID.',
     explain: (ctx) =>
       `The token belongs to principal ${ctx.claims?.oid ?? '(unknown)'}${ctx.claims?.xms_mirid ? ` (${ctx.claims.xms_mirid})` : ''}, not the expected ${ctx.settings.expectedPrincipalId}. Typical: several user-assigned identities and none pinned, or system- and user-assigned mixed up — the role was granted to the other one.`,
-    fix: (ctx) => [
-      `az identity list --query "[?principalId=='${ctx.settings.expectedPrincipalId}'].{name:name, clientId:clientId}" -o table`,
-      '# then pin it: set AZURE_CLIENT_ID to that clientId in the app settings',
-    ],
+    fix: (ctx) => {
+      const h = hostCli(ctx);
+      return [
+        `az identity list --query "[?principalId=='${ctx.settings.expectedPrincipalId}'].{name:name, clientId:clientId}" -o table`,
+        'az identity show -g <identity-resource-group> -n <identity-name> --query clientId -o tsv',
+        `az ${h.group} config appsettings set -g ${h.rg} -n ${h.name} --settings AZURE_CLIENT_ID=<that-client-id>`,
+      ];
+    },
   },
   role_missing: {
     category: 'authorization',

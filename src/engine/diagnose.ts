@@ -2,10 +2,13 @@ import { CAUSE_CATALOG, categoryOf } from '../catalog/causes';
 import type { Settings, Target } from '../config';
 import { probe } from '../targets';
 import type { CallFailure, Correlation } from '../targets/probe';
-import { worstStatus, type Cause, type Check, type Claims, type Evidence, type HostKind, type Stage, type Verdict } from '../verdict';
-import { classifyAcquisition, classifyCallFailure, overlayIdentity } from './classify';
+import { worstStatus, type Cause, type Check, type Claims, type Evidence, type HostKind, type Stage, type Transport, type Verdict } from '../verdict';
+import { classifyAcquisition, classifyCallFailure, interpretProbes, overlayIdentity } from './classify';
+import { narrateLocalChain } from './localChain';
+import { proxyFor } from './proxy';
+import { identityRequestUrl } from './rawProbe';
 import { Deadline } from './deadline';
-import { acquireToken, identityProtocol, sdkErrorText, type Acquisition, type ChallengeRecord } from './identity';
+import { acquireToken, identityProtocol, sdkErrorText, type Acquisition, type ChallengeRecord, type EndpointProbes } from './identity';
 
 /**
  * Plans and runs one diagnose: targets grouped by audience (one token acquisition per distinct audience), every
@@ -16,6 +19,8 @@ import { acquireToken, identityProtocol, sdkErrorText, type Acquisition, type Ch
 export interface DiagnoseOptions {
   /** Aborts the whole diagnose early (e.g. the caller went away). */
   signal?: AbortSignal;
+  /** Also probe the identity endpoint raw when the SDK succeeds (`?probe=raw`); after a failure it always is. */
+  rawProbe?: boolean;
 }
 
 /** What one target's run found, before host-wide facts (host kind) are known. */
@@ -43,13 +48,14 @@ export async function diagnose(settings: Settings, targets: Target[], options: D
   const tokenFor = (audience: string) => {
     let p = tokens.get(audience);
     if (!p) {
-      p = acquireToken(settings, audience, deadline);
+      p = acquireToken(settings, audience, deadline, { rawProbe: options.rawProbe });
       tokens.set(audience, p);
     }
     return p;
   };
   try {
     const findings = await Promise.all(targets.map((t) => runTarget(t, settings, deadline, tokenFor)));
+    if (settings.localChain && resolveHostKind(settings, findings) === 'local') await addLocalChain(findings, deadline);
     return assemble(settings, findings, started);
   } finally {
     deadline.dispose();
@@ -91,8 +97,10 @@ async function runTarget(
             ...(f.errorDescription ? { errorDescription: f.errorDescription } : {}),
             ...(f.transport ? { transport: f.transport } : {}),
             ...(f.sdkError ? { sdkError: f.sdkError } : {}),
+            ...(f.raw ? { rawProbe: rawEvidence(f.raw, { ok: false, status: f.status, transport: f.transport }) } : {}),
           },
           ...(f.transport ? { transport: f.transport } : {}),
+          ...proxyEvidence(f.raw?.proxy),
           settings: identitySettingsEvidence(settings),
         },
         durationMs: Date.now() - started,
@@ -113,7 +121,21 @@ async function runTarget(
       ...base(),
       ...(grant.claims?.aud ? { tokenAudience: grant.claims.aud } : {}),
       ...challengeEvidence(challenges),
+      ...(acquisition.raw
+        ? {
+            identityEndpoint: {
+              protocol: acquisition.protocol,
+              endpoint: acquisition.endpoint,
+              selector: acquisition.selector,
+              rawProbe: rawEvidence(acquisition.raw, { ok: true }),
+            },
+          }
+        : {}),
+      ...proxyEvidence(acquisition.raw?.proxy ?? proxyFor(identityRequestUrl(settings, audience)?.url.href ?? 'http://169.254.169.254', settings.platform.proxy)),
     };
+    if (evidence.proxy?.bypassed) {
+      (evidence.notes ??= []).push(`A proxy is configured (${evidence.proxy.source}) but NO_PROXY exempts the identity endpoint: harmless for token acquisition.`);
+    }
     if (!grant.claims) (evidence.notes ??= []).push('The identity endpoint returned a token that is not a JWT: its claims could not be read.');
     if (outcome.ok) {
       return {
@@ -129,7 +151,14 @@ async function runTarget(
       };
     }
     const failure = outcome.failure;
-    const cause = classifyCallFailure({ target, failure, claims: grant.claims, settings, nowSeconds: Math.floor(Date.now() / 1000) });
+    const cause = classifyCallFailure({
+      target,
+      failure,
+      claims: grant.claims,
+      settings,
+      nowSeconds: Math.floor(Date.now() / 1000),
+      challengeTenantId: challenges.find((c) => c.tenantId)?.tenantId,
+    });
     return {
       target,
       audience,
@@ -170,13 +199,40 @@ async function runTarget(
   }
 }
 
+/** Off Azure, on request: narrate the developer credential chain once per audience, within the deadline. */
+async function addLocalChain(findings: Finding[], deadline: Deadline): Promise<void> {
+  const byAudience = new Map<string, ReturnType<typeof narrateLocalChain>>();
+  const budget = Math.max(0, deadline.remainingMs - 200);
+  for (const f of findings) {
+    if (f.cause !== 'no_managed_identity') continue;
+    if (!byAudience.has(f.audience)) byAudience.set(f.audience, narrateLocalChain(f.audience, budget, deadline.signal));
+    f.evidence.localChain = await byAudience.get(f.audience)!;
+  }
+}
+
+function rawEvidence(raw: EndpointProbes, sdk: { ok: boolean; status?: number; transport?: Transport }): NonNullable<NonNullable<Evidence['identityEndpoint']>['rawProbe']> {
+  return {
+    ...(raw.direct ? { direct: raw.direct } : {}),
+    ...(raw.viaProxy ? { viaProxy: raw.viaProxy } : {}),
+    ...interpretProbes(raw, sdk),
+    ...(raw.skipped ? { skipped: raw.skipped } : {}),
+  };
+}
+
+function proxyEvidence(proxy: { url: string; bypassed: boolean; source: 'HTTPS_PROXY' | 'ALL_PROXY' | 'HTTP_PROXY' } | undefined): Evidence {
+  return proxy ? { proxy: { url: proxy.url, bypassed: proxy.bypassed, source: proxy.source } } : {};
+}
+
 function identitySettingsEvidence(settings: Settings): Record<string, string> {
   const p = settings.platform;
   const e: Record<string, string> = {
     IDENTITY_ENDPOINT: p.identityEndpoint ? 'set' : 'absent',
     IDENTITY_HEADER: p.identityHeaderSet ? 'set' : 'absent',
-    AZURE_CLIENT_ID: settings.clientId ?? 'absent (system-assigned)',
+    AZURE_CLIENT_ID: settings.clientId ?? (settings.clientResourceId ? 'absent' : 'absent (system-assigned)'),
   };
+  if (settings.clientResourceId) e.AZURE_CLIENT_RESOURCE_ID = settings.clientResourceId;
+  const proxy = p.proxy.httpsProxy ?? p.proxy.allProxy ?? p.proxy.httpProxy;
+  if (proxy) e.NO_PROXY = p.proxy.noProxy ?? 'absent';
   if (p.siteName) e.WEBSITE_SITE_NAME = p.siteName;
   if (p.containerAppName) e.CONTAINER_APP_NAME = p.containerAppName;
   if (p.msiDisabled) e.WEBSITE_DISABLE_MSI = 'true';
@@ -269,7 +325,7 @@ function toCheck(f: Finding, settings: Settings, hostKind: HostKind): Check {
     ...(f.httpStatus !== undefined ? { httpStatus: f.httpStatus } : {}),
     ...(f.claims ? { claims: f.claims } : {}),
     evidence: f.evidence,
-    explanation: entry.explain(ctx),
+    explanation: [entry.explain(ctx), f.stage === 'token' ? f.evidence.identityEndpoint?.rawProbe?.explanation : undefined].filter(Boolean).join(' '),
     fix: entry.fix(ctx),
     durationMs: f.durationMs,
   };

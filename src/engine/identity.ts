@@ -5,6 +5,8 @@ import type { Settings } from '../config';
 import type { Claims, Transport } from '../verdict';
 import { decodeClaims } from './claims';
 import { raceSignal, type Deadline } from './deadline';
+import { proxyFor, type ProxyUse } from './proxy';
+import { identityRequestUrl, rawProbe, type RawProbeResult } from './rawProbe';
 import { hostPort, transportFromError } from './transport';
 
 /**
@@ -30,6 +32,16 @@ export interface AcquisitionFailure {
   errorDescription?: string;
   transport?: Transport;
   sdkError?: string;
+  /** The raw probes run beside the SDK (always after a failure). */
+  raw?: EndpointProbes;
+}
+
+/** What the raw probes found, directly and through the proxy the SDK would use. */
+export interface EndpointProbes {
+  direct?: RawProbeResult;
+  viaProxy?: RawProbeResult;
+  proxy?: Omit<ProxyUse, 'target'>;
+  skipped?: string;
 }
 
 export interface ChallengeRecord {
@@ -46,7 +58,7 @@ export interface TokenGrant {
 }
 
 export type Acquisition =
-  | { ok: true; grant: TokenGrant; durationMs: number; protocol: IdentityProtocol; endpoint?: string; selector: string }
+  | { ok: true; grant: TokenGrant; durationMs: number; protocol: IdentityProtocol; endpoint?: string; selector: string; raw?: EndpointProbes }
   | { ok: false; failure: AcquisitionFailure; durationMs: number };
 
 /** Which protocol @azure/identity will use on this host, decided exactly as MSAL decides it. */
@@ -62,7 +74,30 @@ export function identityEndpointHost(settings: Settings): string {
 }
 
 export function selectorOf(settings: Settings): string {
-  return settings.clientId ? `client_id=${settings.clientId}` : 'system-assigned';
+  if (settings.clientId) return `client_id=${settings.clientId}`;
+  if (settings.clientResourceId) return `mi_res_id=${settings.clientResourceId}`;
+  return 'system-assigned';
+}
+
+/** Off Azure, IMDS is pinged this long before concluding nobody is there (the SDK's own probe uses 1 s). */
+export const IMDS_PING_MS = 1500;
+/** The raw probes after a failure get at most this long, and always end before the deadline. */
+export const RAW_PROBE_MS = 3000;
+const DEADLINE_MARGIN_MS = 150;
+
+/** Raw probes of the endpoint: directly, and through the proxy when the SDK would use one for it. Never throws. */
+export async function probeEndpoint(settings: Settings, audience: string, deadline: Deadline, direct?: RawProbeResult): Promise<EndpointProbes> {
+  const budget = Math.min(RAW_PROBE_MS, deadline.remainingMs - DEADLINE_MARGIN_MS);
+  const target = identityRequestUrl(settings, audience);
+  const proxy = target ? proxyFor(target.url.href, settings.platform.proxy) : undefined;
+  const proxyEvidence = proxy ? { url: proxy.url, bypassed: proxy.bypassed, source: proxy.source } : undefined;
+  if (budget < 100) return { ...(direct ? { direct } : {}), ...(proxyEvidence ? { proxy: proxyEvidence } : {}), skipped: 'no time left before the deadline' };
+  const opts = { timeoutMs: budget, signal: deadline.signal };
+  const [d, viaProxy] = await Promise.all([
+    direct ?? rawProbe(settings, audience, opts),
+    proxy && !proxy.bypassed ? rawProbe(settings, audience, { ...opts, proxy: proxy.target }) : undefined,
+  ]);
+  return { direct: d, ...(viaProxy ? { viaProxy } : {}), ...(proxyEvidence ? { proxy: proxyEvidence } : {}) };
 }
 
 /** The share of the deadline the token stage may use, so a silent endpoint still leaves time to say so. */
@@ -127,6 +162,7 @@ function credentialFor(settings: Settings): ManagedIdentityCredential {
   if (!credential) {
     credential = new ManagedIdentityCredential({
       ...(settings.clientId ? { clientId: settings.clientId } : {}),
+      ...(settings.clientResourceId ? { resourceId: settings.clientResourceId } : {}),
       // Both retry layers off: a diagnosis reports the first answer, and our deadline bounds the wait.
       retryOptions: { maxRetries: 0 },
       httpClient: recordingClient,
@@ -156,8 +192,21 @@ function summariseBody(status: number, body: string | null | undefined): Omit<Ex
   };
 }
 
-/** Acquire one token for `audience`, bounded by the deadline. Never throws. */
-export async function acquireToken(settings: Settings, audience: string, deadline: Deadline): Promise<Acquisition> {
+/**
+ * Acquire one token for `audience`, bounded by the deadline. Never throws. After a failure (or with `rawProbe`) the
+ * endpoint is also probed raw, so the verdict can tell library/configuration problems from platform plumbing.
+ */
+export async function acquireToken(settings: Settings, audience: string, deadline: Deadline, options: { rawProbe?: boolean } = {}): Promise<Acquisition> {
+  const attempt = await acquireWithSdk(settings, audience, deadline);
+  if (attempt.ok && !options.rawProbe) return attempt;
+  if (!attempt.ok && (attempt.failure.reason === 'no_endpoint' || attempt.failure.reason === 'deadline')) return attempt;
+  if (!attempt.ok && attempt.failure.raw?.direct && !attempt.failure.raw.proxy) return attempt;
+  const raw = await probeEndpoint(settings, audience, deadline, attempt.ok ? undefined : attempt.failure.raw?.direct);
+  if (attempt.ok) return { ...attempt, raw };
+  return { ...attempt, failure: { ...attempt.failure, raw }, durationMs: attempt.durationMs };
+}
+
+async function acquireWithSdk(settings: Settings, audience: string, deadline: Deadline): Promise<Acquisition> {
   const started = Date.now();
   const protocol = identityProtocol(settings);
   const endpoint = identityEndpointHost(settings);
@@ -176,7 +225,18 @@ export async function acquireToken(settings: Settings, audience: string, deadlin
   }
 
   const stageBudget = Math.max(250, Math.floor(deadline.budgetMs * TOKEN_STAGE_SHARE));
-  const stageSignal = deadline.stageSignal(stageBudget);
+  const timed = deadline.stageSignal(stageBudget);
+  // Off Azure the SDK waits on IMDS for as long as it is allowed to; a concurrent raw ping that finds nobody there
+  // ends the stage early, so a laptop gets its verdict in about a second.
+  const nobodyThere = new AbortController();
+  const stageSignal = AbortSignal.any([timed, nobodyThere.signal]);
+  let imdsPing: RawProbeResult | undefined;
+  if (protocol === 'imds' && !p.siteName && !p.containerAppName) {
+    void rawProbe(settings, audience, { timeoutMs: Math.min(IMDS_PING_MS, stageBudget), signal: timed }).then((r) => {
+      imdsPing = r;
+      if (r.status === undefined && r.transport) nobodyThere.abort(new Error('no IMDS'));
+    });
+  }
   const exchanges: Exchange[] = [];
   let credential: ManagedIdentityCredential;
   try {
@@ -192,11 +252,14 @@ export async function acquireToken(settings: Settings, audience: string, deadlin
     const pending = acquisitionScope.run(scope, () => credential.getToken(`${trimSlash(audience)}/.default`, { abortSignal: stageSignal }));
     token = await raceSignal(pending, stageSignal);
   } catch (err) {
+    if (nobodyThere.signal.aborted && imdsPing?.transport) {
+      return fail({ reason: 'transport', transport: imdsPing.transport, sdkError: sdkErrorText(err), raw: { direct: imdsPing } });
+    }
     const last = exchanges.at(-1);
     const deadlinePassed = deadline.passed;
     if (deadlinePassed && !last?.status) return fail({ reason: 'deadline', sdkError: sdkErrorText(err) });
     if (last?.failure !== undefined || (!last && stageSignal.aborted)) {
-      const timedOut = stageSignal.aborted && !deadlinePassed;
+      const timedOut = timed.aborted && !deadlinePassed;
       const transport = transportFromError(last?.failure ?? err, {
         endpoint,
         timedOut,

@@ -12,7 +12,7 @@ import { renderVerdict } from '../output';
 export async function diagnoseHandler(request: HttpRequest, context: InvocationContext, settings: Settings = getSettings()): Promise<HttpResponseInit> {
   const parsed = await parseDiagnoseRequest(request, settings);
   if (!parsed.ok) return parsed.response;
-  const verdict = redactDeep(await diagnose(settings, parsed.value.targets));
+  const verdict = redactDeep(await diagnose(settings, parsed.value.targets, { rawProbe: parsed.value.rawProbe }));
   context.log(
     `diagnose ${verdict.status} in ${verdict.durationMs} ms: ${verdict.checks.map((c) => `${c.target}=${c.cause}`).join(' ') || 'no targets'}`,
   );

@@ -21,12 +21,15 @@ export const DiagnoseQuerySchema = z
       .pipe(z.array(z.string().regex(NAME, 'expected target names separated by commas')).min(1, 'expected at least one target name'))
       .optional(),
     format: z.enum(FORMATS, { message: `expected one of ${FORMATS.join(', ')}` }).optional(),
+    /** `raw`: also probe the identity endpoint with the platform's own protocol when the SDK succeeds. */
+    probe: z.enum(['raw'], { message: 'expected raw' }).optional(),
   })
   .strict();
 
 export interface DiagnoseRequest {
   targets: Target[];
   format: Format;
+  rawProbe: boolean;
 }
 
 function queryObject(request: HttpRequest): { value: Record<string, string>; repeated: string[] } {
@@ -83,5 +86,5 @@ export async function parseDiagnoseRequest(
     const wanted = new Set(parsed.data.target);
     targets = targets.filter((t) => wanted.has(t.name));
   }
-  return { ok: true, value: { targets, format: negotiateFormat(request, parsed.data.format) } };
+  return { ok: true, value: { targets, format: negotiateFormat(request, parsed.data.format), rawProbe: parsed.data.probe === 'raw' } };
 }

@@ -12,7 +12,18 @@ export const probeStorageBlob: Probe<StorageBlobTarget> = (target, ctx) =>
     const service = new BlobServiceClient(target.accountUrl, ctx.credential, { retryOptions: { maxTries: 1 } });
     const container = service.getContainerClient(target.container);
     if (target.blobName) {
-      const props = await container.getBlobClient(target.blobName).getProperties({ abortSignal: ctx.signal });
+      const blobClient = container.getBlobClient(target.blobName);
+      let props;
+      try {
+        props = await blobClient.getProperties({ abortSignal: ctx.signal });
+      } catch (err) {
+        // A HEAD answer has no body: Storage's AuthenticationErrorDetail ("Issuer validation failed", …) is lost.
+        // Ask again with a 1-byte GET, which carries it; the same data action, no more.
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === undefined || status < 400 || status === 404 || status === 429 || status >= 500) throw err;
+        await blobClient.download(0, 1, { abortSignal: ctx.signal });
+        throw err;
+      }
       return {
         ok: true,
         httpStatus: 200,
