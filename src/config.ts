@@ -115,6 +115,8 @@ export const AppSettingsSchema = z.object({
   EXPECTED_TENANT_ID: guid('the tenant id the token should carry').optional(),
   AZURE_CLOUD: z.enum(CLOUD_NAMES, { message: `expected one of ${CLOUD_NAMES.join(', ')}` }).default('AzurePublicCloud'),
   DIAGNOSE_TIMEOUT_MS: intIn(500, 120_000).default(15_000),
+  /** ARM endpoint for role look-ups and ARM targets without their own `endpoint` (Azure Stack Hub, custom clouds). */
+  DIAGNOSE_ARM_ENDPOINT: httpsUrl('https://management.azure.com').optional(),
   /** User-assigned identity by its ARM resource id (instead of AZURE_CLIENT_ID; never both). */
   AZURE_CLIENT_RESOURCE_ID: z
     .string()
@@ -188,6 +190,8 @@ export interface Settings {
   expectedPrincipalId?: string;
   expectedTenantId?: string;
   cloud: Cloud;
+  /** The ARM endpoint to use: DIAGNOSE_ARM_ENDPOINT, else the cloud's. No trailing slash. */
+  armEndpoint: string;
   timeoutMs: number;
   server: { port: number; host: string };
   platform: Platform;
@@ -244,6 +248,7 @@ export function loadSettings(env: Env = process.env): Settings {
     expectedPrincipalId: s.EXPECTED_PRINCIPAL_ID?.toLowerCase(),
     expectedTenantId: s.EXPECTED_TENANT_ID?.toLowerCase(),
     cloud: CLOUDS[s.AZURE_CLOUD],
+    armEndpoint: (s.DIAGNOSE_ARM_ENDPOINT ?? CLOUDS[s.AZURE_CLOUD].armEndpoint).replace(/\/+$/, ''),
     timeoutMs: s.DIAGNOSE_TIMEOUT_MS,
     server: { port: s.PORT, host: s.HOST },
     platform: {

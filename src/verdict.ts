@@ -132,6 +132,31 @@ export const IdentityEndpointEvidenceSchema = z.object({
   rawProbe: RawProbesSchema.optional(),
 });
 
+/** What the identity holds at the target's scope (looked up after a 403). */
+export const RoleEvidenceSchema = z.object({
+  scope: z.string(),
+  /** False when the look-up could not be made or was refused; see `unavailable`. */
+  lookedUp: z.boolean(),
+  assignments: z.array(
+    z.object({
+      roleName: z.string(),
+      roleDefinitionId: z.string(),
+      scope: z.string(),
+      plane: z.enum(['data', 'control', 'unknown']),
+      /** Whether the role's (data) actions cover the probe's operation. */
+      coversOperation: z.boolean(),
+      principalId: z.string().optional(),
+      createdOn: z.string().optional(),
+    }),
+  ),
+  /** The caller's effective permissions at the scope (Permissions - List For Resource / Resource Group). */
+  effective: z.object({ actions: z.array(z.string()), dataActions: z.array(z.string()) }).optional(),
+  unavailable: z.object({ reason: z.string(), errorCode: z.string().optional(), httpStatus: z.number().optional() }).optional(),
+  /** The command to look for yourself. */
+  lookup: z.string(),
+});
+export type RoleEvidence = z.infer<typeof RoleEvidenceSchema>;
+
 /** Off Azure (DIAGNOSE_LOCAL_CHAIN=true): what a developer credential chain would do here. */
 export const LocalChainSchema = z.object({
   steps: z.array(
@@ -164,6 +189,7 @@ export const EvidenceSchema = z.object({
   identityEndpoint: IdentityEndpointEvidenceSchema.optional(),
   proxy: ProxyEvidenceSchema.optional(),
   localChain: LocalChainSchema.optional(),
+  roles: RoleEvidenceSchema.optional(),
   expectedAudience: z.string().optional(),
   tokenAudience: z.string().optional(),
   /** What the service's challenge asked for (Key Vault's WWW-Authenticate resource and tenant). */
@@ -180,6 +206,21 @@ export const EvidenceSchema = z.object({
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;
 
+
+/** The propagation-wait hint: is this a role granted but not yet effective, and how long to wait. */
+export const PropagationSchema = z.object({
+  assignmentCreatedOn: z.string().optional(),
+  assignmentAgeSeconds: z.number().optional(),
+  tokenIssuedAt: z.string().optional(),
+  tokenPredatesAssignment: z.boolean().optional(),
+  expectedWindowSeconds: z.number(),
+  retryAfterSeconds: z.number(),
+  /** Granted through a group: the token is what must change, and the platform caches it for ~24 h. */
+  viaGroup: z.boolean().optional(),
+  advice: z.string(),
+});
+export type Propagation = z.infer<typeof PropagationSchema>;
+
 export const CheckSchema = z.object({
   target: z.string(),
   kind: KindSchema,
@@ -195,6 +236,10 @@ export const CheckSchema = z.object({
   evidence: EvidenceSchema,
   explanation: z.string(),
   fix: z.array(z.string()),
+  propagation: PropagationSchema.optional(),
+  /** Wait mode (?waitSeconds=): how many probes this check took, and how long until it passed. */
+  attempts: z.number().int().optional(),
+  secondsUntilAuthorized: z.number().optional(),
   durationMs: z.number(),
 });
 export type Check = z.infer<typeof CheckSchema>;
@@ -214,6 +259,18 @@ export const VerdictSchema = z.object({
     resourceId: z.string().optional(),
   }),
   checks: z.array(CheckSchema),
+  /** Wait mode (?waitSeconds=): what was asked, what was applied, how long it waited and why it stopped. */
+  wait: z
+    .object({
+      requestedSeconds: z.number(),
+      appliedSeconds: z.number(),
+      waitedSeconds: z.number(),
+      rounds: z.number().int(),
+      stoppedBecause: z.enum(['all_passed', 'cannot_heal', 'time_up']),
+      /** The checks whose cause waiting cannot cure (they stopped the wait). */
+      cannotHeal: z.array(z.string()).optional(),
+    })
+    .optional(),
 });
 export type Verdict = z.infer<typeof VerdictSchema>;
 

@@ -1,4 +1,4 @@
-import type { Cause, Category, Evidence, Stage, Status } from '../verdict';
+import type { Cause, Category, Evidence, Propagation, Stage, Status } from '../verdict';
 import {
   accountName,
   assignee,
@@ -22,6 +22,7 @@ export interface CauseContext extends CommandContext {
   evidence: Evidence;
   expectedAudience: string;
   stage: Stage;
+  propagation?: Propagation;
 }
 
 export interface CauseEntry {
@@ -233,28 +234,38 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     symptom: '403 Key Vault ForbiddenByRbac, Storage AuthorizationPermissionMismatch, ARM AuthorizationFailed.',
     explain: (ctx) => {
       const op = OPERATIONS[ctx.target.kind];
-      const trap =
-        op.plane === 'data'
-          ? ` Control-plane roles (Owner, Contributor, Reader) do not help here: they carry no data actions. Grant the data-plane role ${op.leastRole.name}.`
-          : '';
-      return `Principal ${ctx.claims?.oid ?? '(unknown)'} authenticated, but holds no role granting ${op.permission} at ${narrowestScope(ctx.target)}.${trap} If you granted it minutes ago, wait up to 10 minutes for propagation before granting anything broader.`;
+      const roles = ctx.evidence.roles;
+      const held = roles?.lookedUp ? [...new Set(roles.assignments.map((a) => `${a.roleName} at ${a.scope}`))] : [];
+      const parts = [`Principal ${ctx.claims?.oid ?? '(unknown)'} authenticated, but holds no role granting ${op.permission} at ${narrowestScope(ctx.target)}.`];
+      if (op.plane === 'data' && held.length && roles!.assignments.every((a) => a.plane !== 'data'))
+        parts.push(`It holds only control-plane roles (${held.join('; ')}): they carry no data actions, so they never cure a data-plane 403 — the control-plane vs data-plane trap. Grant the data-plane role ${op.leastRole.name} instead.`);
+      else if (op.plane === 'data') parts.push(`Control-plane roles (Owner, Contributor, Reader) do not help here: they carry no data actions. Grant the data-plane role ${op.leastRole.name}.`);
+      if (roles?.lookedUp && !held.length) parts.push('It holds no role at or above this scope.');
+      if (roles?.unavailable) parts.push(roles.unavailable.reason);
+      parts.push('If you granted it minutes ago, wait up to 10 minutes for propagation before granting anything broader.');
+      return parts.join(' ');
     },
-    fix: (ctx) => [roleAssignmentCreate(ctx)],
+    fix: (ctx) => [roleAssignmentCreate(ctx), ...(ctx.evidence.roles?.unavailable ? [ctx.evidence.roles.lookup] : [])],
   },
   access_policy_missing: {
     category: 'authorization',
     status: 'fail',
     title: 'Key Vault access policy missing',
     symptom: '403 AccessDenied from a vault that uses access policies.',
-    explain: (ctx) =>
-      `The vault uses access policies (not RBAC) and none gives principal ${ctx.claims?.oid ?? '(unknown)'} secret "get". RBAC roles are ignored by such a vault.`,
-    fix: (ctx) =>
-      ctx.target.kind === 'keyVaultSecret'
-        ? [
-            `az keyvault set-policy --name ${vaultName(ctx.target.vaultUrl)} --object-id ${assignee(ctx)} --secret-permissions get`,
-            `# or move the vault to RBAC: az keyvault update --name ${vaultName(ctx.target.vaultUrl)} --enable-rbac-authorization true   (then grant Key Vault Secrets User)`,
-          ]
-        : [],
+    explain: (ctx) => {
+      const ignored = ctx.evidence.roles?.assignments.filter((a) => a.coversOperation) ?? [];
+      const base = `The vault uses access policies (not RBAC): Key Vault answered AccessDenied, and no policy gives principal ${ctx.claims?.oid ?? '(unknown)'} secret "get".`;
+      return ignored.length
+        ? `${base} The RBAC role ${ignored.map((a) => `${a.roleName} at ${a.scope}`).join(', ')} is ignored by such a vault until it is switched to RBAC (enableRbacAuthorization): switch it, or add an access policy.`
+        : `${base} RBAC roles are ignored by such a vault.`;
+    },
+    fix: (ctx) => {
+      if (ctx.target.kind !== 'keyVaultSecret') return [];
+      const v = vaultName(ctx.target.vaultUrl);
+      const policy = `az keyvault set-policy --name ${v} --object-id ${assignee(ctx)} --secret-permissions get`;
+      const rbac = `az keyvault update --name ${v} --enable-rbac-authorization true   # then Key Vault Secrets User applies`;
+      return ctx.evidence.roles?.assignments.some((a) => a.coversOperation) ? [rbac, `# or: ${policy}`] : [policy, `# or move the vault to RBAC: ${rbac}`];
+    },
   },
   network_blocked: {
     category: 'authorization',
@@ -282,10 +293,13 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     category: 'authorization',
     status: 'fail',
     title: 'Role granted, not yet effective',
-    symptom: '403 although a matching role assignment exists (granted minutes ago).',
-    explain: () =>
-      'A role that covers the operation exists, but the service still answers 403: role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.',
-    fix: (ctx) => ['# wait, then re-run this diagnose (or use ?waitSeconds=)', roleAssignmentList(ctx)],
+    symptom: '403 although a role covering the operation is assigned (granted minutes ago).',
+    explain: (ctx) =>
+      `A role that covers the operation is assigned, but ${svc(ctx)} still answers 403: it has not propagated yet. ${ctx.propagation?.advice ?? 'Role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.'}`,
+    fix: (ctx) => [
+      `# wait ${ctx.propagation?.retryAfterSeconds ?? 600} s and re-run (or call /api/diagnose?waitSeconds=…); do not grant a broader role`,
+      roleAssignmentList(ctx),
+    ],
   },
   resource_not_found: {
     category: 'target',

@@ -78,6 +78,6 @@ export function roleAssignmentList(ctx: CommandContext): string {
 /** The host name (and port, if any) the target lives at. */
 export function targetHost(target: Target, settings: Settings): string {
   const url =
-    target.kind === 'keyVaultSecret' ? target.vaultUrl : target.kind === 'storageBlob' ? target.accountUrl : target.endpoint ?? settings.cloud.armEndpoint;
+    target.kind === 'keyVaultSecret' ? target.vaultUrl : target.kind === 'storageBlob' ? target.accountUrl : target.endpoint ?? settings.armEndpoint;
   return new URL(url).host;
 }

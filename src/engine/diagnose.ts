@@ -2,9 +2,24 @@ import { CAUSE_CATALOG, categoryOf } from '../catalog/causes';
 import type { Settings, Target } from '../config';
 import { probe } from '../targets';
 import type { CallFailure, Correlation } from '../targets/probe';
-import { worstStatus, type Cause, type Check, type Claims, type Evidence, type HostKind, type Stage, type Transport, type Verdict } from '../verdict';
+import {
+  worstStatus,
+  type Cause,
+  type Check,
+  type Claims,
+  type Evidence,
+  type HostKind,
+  type Propagation,
+  type RoleEvidence,
+  type Stage,
+  type Transport,
+  type Verdict,
+} from '../verdict';
 import { classifyAcquisition, classifyCallFailure, interpretProbes, overlayIdentity } from './classify';
+import { roleAssignmentList } from '../catalog/commands';
 import { narrateLocalChain } from './localChain';
+import { decideWithRoles, propagationHint } from './propagation';
+import { lookupRoles } from './roles';
 import { proxyFor } from './proxy';
 import { identityRequestUrl } from './rawProbe';
 import { Deadline } from './deadline';
@@ -35,6 +50,7 @@ interface Finding {
   durationMs: number;
   /** Whether the identity endpoint answered at all (tells a VM from a laptop in IMDS mode). */
   endpointAnswered?: boolean;
+  propagation?: Propagation;
 }
 
 export function audienceOf(target: Target, settings: Settings): string {
@@ -151,24 +167,36 @@ async function runTarget(
       };
     }
     const failure = outcome.failure;
-    const cause = classifyCallFailure({
-      target,
-      failure,
-      claims: grant.claims,
+    let cause = overlayIdentity(
+      classifyCallFailure({
+        target,
+        failure,
+        claims: grant.claims,
+        settings,
+        nowSeconds: Math.floor(Date.now() / 1000),
+        challengeTenantId: challenges.find((c) => c.tenantId)?.tenantId,
+      }),
+      grant.claims,
       settings,
-      nowSeconds: Math.floor(Date.now() / 1000),
-      challengeTenantId: challenges.find((c) => c.tenantId)?.tenantId,
-    });
+    );
+    const callEvidence: Evidence = { ...evidence, ...failureEvidence(failure), ...(cause === 'deadline_exceeded' ? { stageCut: 'call' as const } : {}) };
+    if (cause === 'role_missing' || cause === 'access_policy_missing') {
+      const roles = await roleEvidence(target, grant.claims, settings, deadline, tokenFor, callEvidence);
+      if (roles) callEvidence.roles = roles;
+      cause = decideWithRoles(cause, roles);
+    }
+    const propagation = propagationHint(cause, callEvidence.roles, grant.claims, Date.now());
     return {
       target,
       audience,
-      cause: overlayIdentity(cause, grant.claims, settings),
+      cause,
       stage: 'call',
       ...(failure.httpStatus !== undefined ? { httpStatus: failure.httpStatus } : {}),
       claims: grant.claims,
-      evidence: { ...evidence, ...failureEvidence(failure), ...(cause === 'deadline_exceeded' ? { stageCut: 'call' as const } : {}) },
+      evidence: callEvidence,
       durationMs: Date.now() - started,
       endpointAnswered: true,
+      ...(propagation ? { propagation } : {}),
     };
   };
 
@@ -197,6 +225,40 @@ async function runTarget(
       durationMs: Date.now() - started,
     };
   }
+}
+
+/**
+ * What the identity holds at the target's scope, read through ARM with a token for the ARM audience (one more
+ * acquisition through the same per-audience memo). Without a resourceId there is no scope to ask about: say so.
+ */
+async function roleEvidence(
+  target: Target,
+  claims: Claims | undefined,
+  settings: Settings,
+  deadline: Deadline,
+  tokenFor: (audience: string) => Promise<Acquisition>,
+  evidence: Evidence,
+): Promise<RoleEvidence | undefined> {
+  if (!target.resourceId) {
+    (evidence.notes ??= []).push(`Add "resourceId" (the ARM id of the ${target.kind === 'keyVaultSecret' ? 'vault' : 'storage account'}) to target "${target.name}" to let the diagnose look up the roles the identity holds there.`);
+    return undefined;
+  }
+  const commandContext = { target, settings, claims, hostKind: 'unknown' as const };
+  const scope = target.resourceId;
+  if (!claims?.oid) {
+    return { scope, lookedUp: false, assignments: [], unavailable: { reason: 'The token carries no readable oid to look up.' }, lookup: roleAssignmentList(commandContext) };
+  }
+  const arm = await tokenFor(settings.cloud.audiences.armResource);
+  if (!arm.ok) {
+    return {
+      scope,
+      lookedUp: false,
+      assignments: [],
+      unavailable: { reason: `No token for ARM (${classifyAcquisition(arm.failure, settings)}), so the roles could not be read.` },
+      lookup: roleAssignmentList(commandContext),
+    };
+  }
+  return lookupRoles({ target, scope, oid: claims.oid, credential: arm.grant.credentialFor(), settings, signal: deadline.signal, commandContext });
 }
 
 /** Off Azure, on request: narrate the developer credential chain once per audience, within the deadline. */
@@ -312,6 +374,7 @@ function toCheck(f: Finding, settings: Settings, hostKind: HostKind): Check {
     evidence: f.evidence,
     expectedAudience: settings.cloud.audiences[f.target.kind],
     stage: f.stage,
+    propagation: f.propagation,
   };
   return {
     target: f.target.name,
@@ -326,12 +389,13 @@ function toCheck(f: Finding, settings: Settings, hostKind: HostKind): Check {
     ...(f.claims ? { claims: f.claims } : {}),
     evidence: f.evidence,
     explanation: [entry.explain(ctx), f.stage === 'token' ? f.evidence.identityEndpoint?.rawProbe?.explanation : undefined].filter(Boolean).join(' '),
+    ...(f.propagation ? { propagation: f.propagation } : {}),
     fix: entry.fix(ctx),
     durationMs: f.durationMs,
   };
 }
 
-function summarise(checks: Check[]): string {
+export function summarise(checks: Check[]): string {
   if (checks.length === 0) return 'No targets to diagnose: DIAGNOSE_TARGETS is empty (or the request selected none).';
   const passed = checks.filter((c) => c.status === 'pass').length;
   const problems = checks.filter((c) => c.status !== 'pass').map((c) => `${c.target}: ${c.cause}`);

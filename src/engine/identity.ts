@@ -81,13 +81,14 @@ export function selectorOf(settings: Settings): string {
 
 /** Off Azure, IMDS is pinged this long before concluding nobody is there (the SDK's own probe uses 1 s). */
 export const IMDS_PING_MS = 1500;
-/** The raw probes after a failure get at most this long, and always end before the deadline. */
+/** The raw probes after a failure get at most this long (and this share of the deadline), and end before it. */
 export const RAW_PROBE_MS = 3000;
+export const RAW_PROBE_SHARE = 0.2;
 const DEADLINE_MARGIN_MS = 150;
 
 /** Raw probes of the endpoint: directly, and through the proxy when the SDK would use one for it. Never throws. */
 export async function probeEndpoint(settings: Settings, audience: string, deadline: Deadline, direct?: RawProbeResult): Promise<EndpointProbes> {
-  const budget = Math.min(RAW_PROBE_MS, deadline.remainingMs - DEADLINE_MARGIN_MS);
+  const budget = Math.min(RAW_PROBE_MS, Math.floor(deadline.budgetMs * RAW_PROBE_SHARE), deadline.remainingMs - DEADLINE_MARGIN_MS);
   const target = identityRequestUrl(settings, audience);
   const proxy = target ? proxyFor(target.url.href, settings.platform.proxy) : undefined;
   const proxyEvidence = proxy ? { url: proxy.url, bypassed: proxy.bypassed, source: proxy.source } : undefined;

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { getSettings, type Settings } from '../config';
 import { diagnose } from '../engine/diagnose';
+import { diagnoseWithWait } from '../engine/wait';
 import { parseDiagnoseRequest } from '../http/diagnoseRequest';
 import { redactDeep } from '../http/redact';
 import { renderVerdict } from '../output';
@@ -12,7 +13,10 @@ import { renderVerdict } from '../output';
 export async function diagnoseHandler(request: HttpRequest, context: InvocationContext, settings: Settings = getSettings()): Promise<HttpResponseInit> {
   const parsed = await parseDiagnoseRequest(request, settings);
   if (!parsed.ok) return parsed.response;
-  const verdict = redactDeep(await diagnose(settings, parsed.value.targets, { rawProbe: parsed.value.rawProbe }));
+  const { targets, rawProbe, waitSeconds } = parsed.value;
+  const verdict = redactDeep(
+    waitSeconds ? await diagnoseWithWait(settings, targets, waitSeconds, { rawProbe }) : await diagnose(settings, targets, { rawProbe }),
+  );
   context.log(
     `diagnose ${verdict.status} in ${verdict.durationMs} ms: ${verdict.checks.map((c) => `${c.target}=${c.cause}`).join(' ') || 'no targets'}`,
   );

@@ -23,6 +23,12 @@ export const DiagnoseQuerySchema = z
     format: z.enum(FORMATS, { message: `expected one of ${FORMATS.join(', ')}` }).optional(),
     /** `raw`: also probe the identity endpoint with the platform's own protocol when the SDK succeeds. */
     probe: z.enum(['raw'], { message: 'expected raw' }).optional(),
+    /** Wait mode: re-probe failing checks until they pass or this many seconds run out (capped, see wait.ts). */
+    waitSeconds: z
+      .string()
+      .regex(/^\d{1,6}$/, 'expected a whole number of seconds')
+      .transform(Number)
+      .optional(),
   })
   .strict();
 
@@ -30,6 +36,8 @@ export interface DiagnoseRequest {
   targets: Target[];
   format: Format;
   rawProbe: boolean;
+  /** Undefined: answer at once. */
+  waitSeconds?: number;
 }
 
 function queryObject(request: HttpRequest): { value: Record<string, string>; repeated: string[] } {
@@ -86,5 +94,5 @@ export async function parseDiagnoseRequest(
     const wanted = new Set(parsed.data.target);
     targets = targets.filter((t) => wanted.has(t.name));
   }
-  return { ok: true, value: { targets, format: negotiateFormat(request, parsed.data.format), rawProbe: parsed.data.probe === 'raw' } };
+  return { ok: true, value: { targets, format: negotiateFormat(request, parsed.data.format), rawProbe: parsed.data.probe === 'raw', waitSeconds: parsed.data.waitSeconds } };
 }

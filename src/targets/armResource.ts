@@ -16,7 +16,7 @@ export function scopeCovers(scope: string, resourceId: string): boolean {
  * evidence of what the identity holds there.
  */
 export const probeArmResource: Probe<ArmResourceTarget> = (target, ctx) => {
-  const endpoint = (target.endpoint ?? ctx.settings.cloud.armEndpoint).replace(/\/+$/, '');
+  const endpoint = (target.endpoint ?? ctx.settings.armEndpoint).replace(/\/+$/, '');
   return guarded(endpoint, ctx, async () => {
     const subscriptionId = target.resourceId.split('/')[2]!;
     const audience = target.audience ?? ctx.settings.cloud.audiences.armResource;

@@ -85,7 +85,7 @@ describe('GET /api/diagnose over every staged dependency', () => {
     expect(kv.fix.join('\n')).toContain(`--assignee-object-id ${oid}`);
     expect(kv.fix.join('\n')).toContain('"Key Vault Secrets User"');
     expect(kv.fix.join('\n')).toMatch(/--scope \/subscriptions\/.*\/vaults\/kv-norole/);
-    expect(kv.explanation).toContain('Control-plane roles');
+    expect(kv.explanation).toContain('control-plane vs data-plane trap');
 
     const blob = checkOf(first.verdict, 'blob-norole');
     expect(blob.evidence.errorCode).toBe('AuthorizationPermissionMismatch');

@@ -175,6 +175,8 @@ export function serviceEnv(world: World, overrides: Record<string, string | unde
     AZURE_CLIENT_ID: USER_IDENTITY.clientId,
     EXPECTED_PRINCIPAL_ID: USER_IDENTITY.principalId,
     EXPECTED_TENANT_ID: TENANT_ID,
+    // The world's ARM listens on its own port: the service's role look-ups go there, as to Azure Stack Hub's ARM.
+    DIAGNOSE_ARM_ENDPOINT: world.armEndpoint,
     ...overrides,
   };
   const out: Record<string, string> = {};
