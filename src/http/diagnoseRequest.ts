@@ -29,6 +29,8 @@ export const DiagnoseQuerySchema = z
       .regex(/^\d{1,6}$/, 'expected a whole number of seconds')
       .transform(Number)
       .optional(),
+    /** The function key, when a caller passes it as ?code= (the Functions host forwards it); accepted, ignored. */
+    code: z.string().max(512).optional(),
   })
   .strict();
 

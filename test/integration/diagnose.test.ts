@@ -138,6 +138,12 @@ describe('bad requests', () => {
     expect(parseProblem(await svc.get('/api/diagnose', { method: 'DELETE' })).status).toBe(405);
   });
 
+  it('accepts the function key as ?code= the way Azure callers pass it', async () => {
+    const { status, verdict } = await svc.diagnose('?target=kv-ok&code=some-function-key');
+    expect(status).toBe(200);
+    expect(verdict.checks.map((c) => c.target)).toEqual(['kv-ok']);
+  });
+
   it('serves POST like GET', async () => {
     const reply = await svc.get('/api/diagnose?target=kv-ok', { method: 'POST' });
     expect(reply.status).toBe(200);
