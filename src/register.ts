@@ -59,6 +59,7 @@ export interface IdentityDoctorOptions {
 }
 
 export interface IdentityDoctorRegistration {
+  /** The prefix in use, surrounding slashes removed. */
   routePrefix: string;
   /** Every function handed to the host, in registration order (to log them, or to serve them without a host). */
   functions: RegisteredFunction[];
