@@ -1,10 +1,17 @@
-import { app } from '@azure/functions';
 import { getSettings } from './config';
+import { functionsFor, registerFunctions } from './hostFunctions';
 import { ROUTES } from './routes';
+import { telemetrySourceFor } from './watch/watch';
+
+/**
+ * The standalone app's entry point (package.json `main`, which the Functions host loads): every route of the route
+ * table, unprefixed under /api, plus the watch timer when DIAGNOSE_WATCH_SCHEDULE is set. An app that embeds Identity
+ * Doctor imports the package instead (`exports` → src/register.ts) and never runs this file.
+ */
 
 // Parse the app settings at start-up: a bad value stops the host with the setting's name, not the first request.
-getSettings();
+const settings = getSettings();
 
-for (const r of ROUTES) {
-  app.http(r.name, { route: r.route, methods: r.methods, authLevel: r.authLevel, handler: r.handler });
-}
+registerFunctions(
+  functionsFor({ routes: ROUTES, routePrefix: '', settings: getSettings, telemetry: telemetrySourceFor(settings) }),
+);
