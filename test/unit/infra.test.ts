@@ -414,3 +414,29 @@ describe('outputs', () => {
     expect(show(main.outputs.get('DIAGNOSE_URL')!.value)).toBe("'https://${app.outputs.defaultHostName}/api/diagnose'");
   });
 });
+
+describe('the deploy instructions (README.md, infra/README.md)', () => {
+  const docs = ['README.md', 'infra/README.md'].map((f) => fs.readFileSync(path.join(ROOT, f), 'utf8')).join('\n');
+  const envNames = new Set([...fs.readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8').matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]!));
+
+  it('set only azd environment values the parameters read (or azd itself: AZURE_RESOURCE_GROUP)', () => {
+    const set = [...docs.matchAll(/azd env set ([A-Z0-9_]+)/g)].map((m) => m[1]!);
+    expect(set.length).toBeGreaterThan(3);
+    expect(set.filter((n) => !envNames.has(n) && n !== 'AZURE_RESOURCE_GROUP')).toEqual([]);
+  });
+
+  it('read only outputs the template has', () => {
+    const outputs = [...main.outputs.keys()];
+    const read = [...docs.matchAll(/\$\{?(DIAGNOSE_[A-Z_]+|AZURE_FUNCTION_APP_NAME|OPENAPI_URL|PACKAGE_URL)\b/g), ...docs.matchAll(/properties\.outputs\.([A-Z_]+)/g)].map((m) => m[1]!);
+    expect(read.length).toBeGreaterThan(3);
+    expect(read.filter((n) => !outputs.includes(n))).toEqual([]);
+  });
+
+  it('pass only parameters main.bicep declares to az deployment group create', () => {
+    // The command and its continuation lines (each ending in a backslash).
+    const block = /^az deployment group create (?:.*\\\n)*.*$/m.exec(docs)![0];
+    const passed = [...block.matchAll(/\s([a-z]\w*)=/g)].map((m) => m[1]!);
+    expect(passed.length).toBeGreaterThan(1);
+    expect(passed.filter((n) => !main.params.has(n))).toEqual([]);
+  });
+});
