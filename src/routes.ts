@@ -1,6 +1,7 @@
 import type { HttpHandler, HttpMethod } from '@azure/functions';
 import { getSettings, type Settings } from './config';
 import { diagnoseHandler } from './functions/diagnose';
+import { openapiHandler } from './functions/openapi';
 
 /**
  * The one route table. index.ts registers it with app.http (so `func start` and Azure serve it); server.ts serves the
@@ -19,7 +20,7 @@ export function createRoutes(settings: () => Settings = getSettings): Route[] {
   return [
     { name: 'diagnose', route: 'diagnose', methods: ['GET', 'POST'], authLevel: 'function', handler: (req, ctx) => diagnoseHandler(req, ctx, settings()) },
     // [routes: health]
-    // [routes: openapi]
+    { name: 'openapi', route: 'openapi.json', methods: ['GET'], authLevel: 'anonymous', handler: openapiHandler },
   ];
 }
 

@@ -1,0 +1,59 @@
+// One role assignment for one identity on one scope: the only way this template grants anything. main.bicep calls it
+// once per configured dependency (the least role its probe needs) and once for the host storage.
+targetScope = 'resourceGroup'
+
+@description('Object id of the identity that receives the role.')
+param principalId string
+
+@description('GUID of a built-in role, taken from the `roles` table in main.bicep (held to src/catalog/roles.ts by test/unit/infra.test.ts).')
+param roleDefinitionId string
+
+@description('Kind of scope: the vault, the storage account, or this resource group itself.')
+@allowed([
+  'vault'
+  'storageAccount'
+  'resourceGroup'
+])
+param scopeKind string
+
+@description('Name of the vault or storage account; for a resource group, its own name.')
+param scopeName string
+
+// Declared for every kind but only referenced as the scope of the matching assignment: an `existing` reference is
+// never read here, so the name of an unused kind costs nothing.
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: scopeName
+}
+
+resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: scopeName
+}
+
+var assignment = {
+  roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionId)
+  principalId: principalId
+  // A managed identity is a service principal. Saying so skips the directory look-up that fails with
+  // PrincipalNotFound while a just-created identity is still replicating.
+  principalType: 'ServicePrincipal'
+}
+
+// Assignment names are deterministic (scope, principal, role), so a redeploy finds its own assignment instead of
+// failing with RoleAssignmentExists.
+resource onVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'vault') {
+  name: guid(vault.id, principalId, roleDefinitionId)
+  scope: vault
+  properties: assignment
+}
+
+resource onAccount 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'storageAccount') {
+  name: guid(account.id, principalId, roleDefinitionId)
+  scope: account
+  properties: assignment
+}
+
+resource onResourceGroup 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'resourceGroup') {
+  name: guid(resourceGroup().id, principalId, roleDefinitionId)
+  properties: assignment
+}
+
+output scopeId string = scopeKind == 'vault' ? vault.id : scopeKind == 'storageAccount' ? account.id : resourceGroup().id

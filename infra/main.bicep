@@ -1,0 +1,279 @@
+// Identity Doctor on Azure Functions, in one resource group: `azd up`, or `az deployment group create` (infra/README.md).
+//
+// Two user-assigned identities are attached to the app, on purpose:
+// - the host identity reaches the app's own storage (AzureWebJobsStorage, the package) and nothing else;
+// - the diagnosed identity is what the diagnose runs as (AZURE_CLIENT_ID). It is either created here and granted the
+//   least role each configured dependency needs, or it is the workload's existing identity ("alongside" mode), which
+//   is granted nothing: the point is to see what the workload itself can reach.
+// So no role the host needs can make a dependency look authorized, and the workload never gains a role from this.
+targetScope = 'resourceGroup'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment: seeds every resource name and tags every resource.')
+param environmentName string
+
+@description('Region of the resources created here (default: the resource group\'s). Flex Consumption regions: az functionapp list-flexconsumption-locations.')
+param location string = resourceGroup().location
+
+@description('FlexConsumption, or Consumption (Linux) in regions without Flex Consumption. A Consumption app runs its package from blob storage, uploaded by hand (infra/README.md).')
+@allowed([
+  'FlexConsumption'
+  'Consumption'
+])
+param hostingPlan string = 'FlexConsumption'
+
+@description('"Alongside" mode: name of the workload\'s existing user-assigned identity. The diagnose runs as it and the deployment grants it nothing. Empty: a new identity is created and granted the least role per dependency.')
+param workloadIdentityName string = ''
+
+@description('Resource group of workloadIdentityName (default: this one).')
+param workloadIdentityResourceGroup string = ''
+
+@description('Key Vault secret to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<vault>/secrets/<name>. Grants Key Vault Secrets User on the vault.')
+param keyVaultSecretResourceId string = ''
+
+@description('Blob container to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<account>/blobServices/default/containers/<name>. Grants Storage Blob Data Reader on the account.')
+param storageContainerResourceId string = ''
+
+@description('A blob in that container whose properties to read; empty: list the container\'s first page instead.')
+param storageBlobName string = ''
+
+@description('Resource group whose role assignments to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>. Grants Reader on it.')
+param armScopeResourceId string = ''
+
+@description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
+param watchSchedule string = ''
+
+@description('Create the diagnose alert rule (infra/app/alerts.bicep).')
+param enableAlerts bool = false
+
+@description('Action group the alert notifies (resource id); empty: the alert fires without notifying anyone.')
+param alertActionGroupId string = ''
+
+// Node 20 is past end of life on Azure Functions.
+var nodeVersion = '22'
+
+var resourceToken = toLower(uniqueString(resourceGroup().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+// azd deploys the code to the resource tagged with the service name of azure.yaml.
+var serviceName = 'api'
+var packageContainerName = 'app-package'
+
+// Built-in role ids, named after their keys in ROLES (src/catalog/roles.ts); test/unit/infra.test.ts holds every
+// GUID in infra/ to that table. Only Storage Blob Data Owner is broad, and only on the app's own host storage: the
+// Functions host keeps its keys and leases there.
+var roles = {
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
+  reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+}
+
+// environment().name → AZURE_CLOUD (the `azCloudName` → `name` pairs of CLOUDS in src/catalog/clouds.ts).
+var azureCloudNames = {
+  AzureCloud: 'AzurePublicCloud'
+  AzureChinaCloud: 'AzureChinaCloud'
+  AzureUSGovernment: 'AzureUSGovernment'
+}
+
+// Segment `index` of an ARM id split on "/", or "" when the id is shorter: an unconfigured dependency keeps every
+// expression below evaluable (ARM evaluates variables whether or not they are used).
+func idSegment(id string, index int) string => length(split(id, '/')) > index ? split(id, '/')[index] : ''
+
+// The first `count` segments of an ARM id: the vault of a secret id, the account of a container id.
+func idPrefix(id string, count int) string => join(take(split(id, '/'), count), '/')
+
+// One row per kind of dependency: the DIAGNOSE_TARGETS entry (shaped like TargetSchema in src/config.ts), the least
+// role its probe needs (OPERATIONS in src/catalog/operations.ts) and the scope to grant it on. Adding a kind is one
+// row here and one test fixture, never another copy of the grant.
+var dependencies = [
+  {
+    configured: !empty(keyVaultSecretResourceId)
+    roleDefinitionId: roles.keyVaultSecretsUser
+    scope: {
+      subscriptionId: idSegment(keyVaultSecretResourceId, 2)
+      resourceGroup: idSegment(keyVaultSecretResourceId, 4)
+      kind: 'vault'
+      name: idSegment(keyVaultSecretResourceId, 8)
+    }
+    target: {
+      name: 'secrets'
+      kind: 'keyVaultSecret'
+      vaultUrl: 'https://${idSegment(keyVaultSecretResourceId, 8)}${environment().suffixes.keyvaultDns}'
+      secretName: idSegment(keyVaultSecretResourceId, 10)
+      resourceId: idPrefix(keyVaultSecretResourceId, 9)
+    }
+  }
+  {
+    configured: !empty(storageContainerResourceId)
+    roleDefinitionId: roles.storageBlobDataReader
+    scope: {
+      subscriptionId: idSegment(storageContainerResourceId, 2)
+      resourceGroup: idSegment(storageContainerResourceId, 4)
+      kind: 'storageAccount'
+      name: idSegment(storageContainerResourceId, 8)
+    }
+    // blobName must be absent, not empty, when no blob is named: the service refuses an empty one.
+    target: union(
+      {
+        name: 'blobs'
+        kind: 'storageBlob'
+        accountUrl: 'https://${idSegment(storageContainerResourceId, 8)}.blob.${environment().suffixes.storage}'
+        container: idSegment(storageContainerResourceId, 12)
+        resourceId: idPrefix(storageContainerResourceId, 9)
+      },
+      empty(storageBlobName) ? {} : { blobName: storageBlobName }
+    )
+  }
+  {
+    configured: !empty(armScopeResourceId)
+    roleDefinitionId: roles.reader
+    scope: {
+      subscriptionId: idSegment(armScopeResourceId, 2)
+      resourceGroup: idSegment(armScopeResourceId, 4)
+      kind: 'resourceGroup'
+      name: idSegment(armScopeResourceId, 4)
+    }
+    target: {
+      name: 'arm'
+      kind: 'armResource'
+      resourceId: armScopeResourceId
+    }
+  }
+]
+
+var configuredDependencies = filter(dependencies, d => d.configured)
+var diagnoseTargets = map(configuredDependencies, d => d.target)
+var diagnoseAsWorkload = !empty(workloadIdentityName)
+
+resource hostIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-doctor-host-${resourceToken}'
+  location: location
+  tags: tags
+}
+
+resource doctorIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = if (!diagnoseAsWorkload) {
+  name: 'id-doctor-${resourceToken}'
+  location: location
+  tags: tags
+}
+
+resource workloadIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = if (diagnoseAsWorkload) {
+  name: workloadIdentityName
+  scope: resourceGroup(empty(workloadIdentityResourceGroup) ? resourceGroup().name : workloadIdentityResourceGroup)
+}
+
+// Only the identity that exists is ever read: Bicep inlines these into one if(), and ARM evaluates only the branch taken.
+var workloadIdentityFacts = {
+  id: workloadIdentity.id
+  clientId: workloadIdentity!.properties.clientId
+  principalId: workloadIdentity!.properties.principalId
+}
+var doctorIdentityFacts = {
+  id: doctorIdentity.id
+  clientId: doctorIdentity!.properties.clientId
+  principalId: doctorIdentity!.properties.principalId
+}
+var diagnosedIdentity = diagnoseAsWorkload ? workloadIdentityFacts : doctorIdentityFacts
+
+module storage 'app/storage.bicep' = {
+  name: 'doctor-storage-${resourceToken}'
+  params: {
+    name: 'stdoctor${resourceToken}'
+    location: location
+    tags: tags
+    packageContainerName: packageContainerName
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'doctor-monitoring-${resourceToken}'
+  params: {
+    logAnalyticsName: 'log-doctor-${resourceToken}'
+    applicationInsightsName: 'appi-doctor-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module hostStorageAccess 'app/access.bicep' = {
+  name: 'doctor-host-storage-${resourceToken}'
+  params: {
+    principalId: hostIdentity.properties.principalId
+    roleDefinitionId: roles.storageBlobDataOwner
+    scopeKind: 'storageAccount'
+    scopeName: storage.outputs.name
+  }
+}
+
+// The least role per configured dependency, on the resource group that holds it (any subscription of the tenant).
+// Alongside the workload nothing is granted: a missing role is exactly what the diagnose must be able to report.
+module dependencyAccess 'app/access.bicep' = [for d in configuredDependencies: if (!diagnoseAsWorkload) {
+  name: 'doctor-access-${d.target.name}-${resourceToken}'
+  scope: resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)
+  params: {
+    principalId: diagnosedIdentity.principalId
+    roleDefinitionId: d.roleDefinitionId
+    scopeKind: d.scope.kind
+    scopeName: d.scope.name
+  }
+}]
+
+// The service's own settings: every name is a key of AppSettingsSchema (src/config.ts). The host's settings are
+// added in app/function.bicep.
+var diagnoseSettings = {
+  DIAGNOSE_TARGETS: string(diagnoseTargets)
+  AZURE_CLIENT_ID: diagnosedIdentity.clientId
+  EXPECTED_PRINCIPAL_ID: diagnosedIdentity.principalId
+  EXPECTED_TENANT_ID: tenant().tenantId
+  AZURE_CLOUD: azureCloudNames[environment().name]
+  DIAGNOSE_WATCH_SCHEDULE: watchSchedule
+}
+
+module app 'app/function.bicep' = {
+  name: 'doctor-app-${resourceToken}'
+  params: {
+    name: 'func-doctor-${resourceToken}'
+    planName: 'plan-doctor-${resourceToken}'
+    location: location
+    tags: tags
+    hostingPlan: hostingPlan
+    nodeVersion: nodeVersion
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    packageContainerName: packageContainerName
+    hostIdentityId: hostIdentity.id
+    hostIdentityClientId: hostIdentity.properties.clientId
+    diagnosedIdentityId: diagnosedIdentity.id
+    applicationInsightsName: monitoring.outputs.name
+    appSettings: diagnoseSettings
+    serviceName: serviceName
+  }
+  // The host reads its storage at start-up: grant first, start second.
+  dependsOn: [
+    hostStorageAccess
+  ]
+}
+
+module alerts 'app/alerts.bicep' = if (enableAlerts) {
+  name: 'doctor-alerts-${resourceToken}'
+  params: {
+    name: 'alert-doctor-${resourceToken}'
+    location: location
+    appInsightsId: monitoring.outputs.id
+    actionGroupId: alertActionGroupId
+  }
+}
+
+// azd writes these into .azure/<env>/.env. The identity is named DIAGNOSE_IDENTITY_*, never AZURE_CLIENT_ID: a local
+// Azure SDK credential would pick that name up and try to sign in as the app's identity.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_FUNCTION_APP_NAME string = app.outputs.name
+output DIAGNOSE_URL string = 'https://${app.outputs.defaultHostName}/api/diagnose'
+output OPENAPI_URL string = 'https://${app.outputs.defaultHostName}/api/openapi.json'
+output DIAGNOSE_IDENTITY_CLIENT_ID string = diagnosedIdentity.clientId
+output DIAGNOSE_IDENTITY_PRINCIPAL_ID string = diagnosedIdentity.principalId
+output DIAGNOSE_TARGET_NAMES string = join(map(configuredDependencies, d => d.target.name), ',')
+output PACKAGE_URL string = app.outputs.packageUrl
