@@ -118,7 +118,8 @@ function wrapProse(text: string, width: number, indent: string): string[] {
   return chop(wrapWords(text.split(/\s+/).filter(Boolean), width, '', indent, ''), width, indent);
 }
 
-export function renderText(verdict: Verdict): string {
+export function renderText(raw: Verdict): string {
+  const verdict = printable(raw);
   const checks = verdict.checks;
   const id = verdict.identity;
   const out: string[] = [];
@@ -154,4 +155,18 @@ export function renderText(verdict: Verdict): string {
   }
   out.push(...wrapProse(`${STATUS_LABEL[verdict.status]}: ${verdict.summary}`, TEXT_WIDTH, '  '));
   return `${out.join('\n')}\n`;
+}
+
+// C0/C1 controls (an escape sequence in a claim, a stray tab) would colour a log or break the columns.
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** Strings from outside (claims, settings) reach the table only through here. */
+function printable(verdict: Verdict): Verdict {
+  const clean = (s: string) => s.replace(/\t/g, ' ').replace(CONTROLS, '');
+  return {
+    ...verdict,
+    summary: clean(verdict.summary),
+    identity: Object.fromEntries(Object.entries(verdict.identity).map(([k, v]) => [k, typeof v === 'string' ? clean(v) : v])) as Verdict['identity'],
+    checks: verdict.checks.map((c) => ({ ...c, target: clean(c.target), title: clean(c.title), fix: c.fix.map(clean) })),
+  };
 }
