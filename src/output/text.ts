@@ -162,7 +162,7 @@ const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /** Strings from outside (claims, settings) reach the table only through here. */
 function printable(verdict: Verdict): Verdict {
-  const clean = (s: string) => s.replace(/\t/g, ' ').replace(CONTROLS, '');
+  const clean = (s: string) => s.replace(/[\t\r\n]/g, ' ').replace(CONTROLS, '');
   return {
     ...verdict,
     summary: clean(verdict.summary),

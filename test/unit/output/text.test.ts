@@ -47,13 +47,15 @@ describe('the text table for pipeline logs', () => {
   it('uses no colour codes and no line longer than 160 characters, whatever the input', () => {
     const deepScope = `/subscriptions/3f2a8c71-6b4d-4e29-a1c5-7d9e0b2f4a68/resourceGroups/${'rg-'.repeat(30)}x/providers/Microsoft.Storage/storageAccounts/stnorole/blobServices/default/containers/${'c'.repeat(63)}`;
     const ugly = verdictOf([
-      roleMissing('t'.repeat(64), { fix: [`az role assignment create --role "Storage Blob Data Reader" --scope ${deepScope}`, 'az x --assignee \u001b[31mred\u001b[0m\tx'], explanation: HOSTILE }),
+      roleMissing('t'.repeat(64), { fix: [`az role assignment create --role "Storage Blob Data Reader" --scope ${deepScope}`, 'az x --assignee \u001b[31mred\u001b[0m\tx\necho injected'], explanation: HOSTILE }),
       notFound('kv-missing', { fix: [`# ${'a very long comment '.repeat(20)}`] }),
     ], { summary: `${'x'.repeat(300)} ${HOSTILE}\n\u001b[31mred\u001b[0m`, identity: { hostKind: 'functions', principalId: '\u001b[2Jcleared' } });
     const out = renderText(ugly);
     expect(TEXT_WIDTH).toBe(160);
     for (const line of out.split('\n')) expect(line.length).toBeLessThanOrEqual(160);
     expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    // A line break inside a fix must not start a second command in the log.
+    expect(out.split('\n').some((l) => l.trimStart().startsWith('echo injected'))).toBe(false);
     expect(renderText(verdict)).not.toMatch(/\u001b/);
   });
 });
