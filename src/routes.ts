@@ -1,6 +1,7 @@
 import type { HttpHandler, HttpMethod } from '@azure/functions';
 import { getSettings, type Settings } from './config';
 import { diagnoseHandler } from './functions/diagnose';
+import { createHealthHandler, healthLiveHandler } from './functions/health';
 import { openapiHandler } from './functions/openapi';
 
 /**
@@ -19,7 +20,8 @@ export interface Route {
 export function createRoutes(settings: () => Settings = getSettings): Route[] {
   return [
     { name: 'diagnose', route: 'diagnose', methods: ['GET', 'POST'], authLevel: 'function', handler: (req, ctx) => diagnoseHandler(req, ctx, settings()) },
-    // [routes: health]
+    { name: 'health', route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: createHealthHandler(settings) },
+    { name: 'healthLive', route: 'health/live', methods: ['GET'], authLevel: 'anonymous', handler: healthLiveHandler },
     { name: 'openapi', route: 'openapi.json', methods: ['GET'], authLevel: 'anonymous', handler: openapiHandler },
   ];
 }

@@ -1,16 +1,26 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { Verdict } from '../verdict';
+import { formatFromAccept } from './accept';
+import { REPORT_CSP_HEADER } from './htmlAssets';
+import { renderHtml } from './html';
+import { renderJunit } from './junit';
+import { renderText } from './text';
 
 /**
  * Verdict → HTTP response in the format the caller asked for. One module per format lives beside this one; the
  * diagnose handler only calls `negotiateFormat` and `renderVerdict`.
+ *
+ * - `json` (default): the verdict schema;
+ * - `text`: a fixed-width table for pipeline logs;
+ * - `junit`: JUnit XML for test reporters;
+ * - `html`: a self-contained report for a person.
  */
-export const FORMATS = ['json'] as const;
+export const FORMATS = ['json', 'text', 'junit', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 
-/** The format from `?format=` (already validated) or else the Accept header; JSON by default. */
-export function negotiateFormat(_request: HttpRequest, queryFormat: Format | undefined): Format {
-  return queryFormat ?? 'json';
+/** `?format=` (already validated) wins; else the Accept header's preferred format; else JSON. */
+export function negotiateFormat(request: HttpRequest, queryFormat: Format | undefined): Format {
+  return queryFormat ?? formatFromAccept(request.headers.get('accept')) ?? 'json';
 }
 
 /** 200 when no check fails (pass/warn), 503 when any fails — in every format, so `curl --fail` works on all. */
@@ -18,13 +28,34 @@ export function httpStatusOf(verdict: Verdict): number {
   return verdict.status === 'fail' ? 503 : 200;
 }
 
+const COMMON_HEADERS = {
+  'cache-control': 'no-store',
+  // The same URL answers in four formats depending on Accept.
+  vary: 'Accept',
+  // A text or XML body quoting a hostile service message must never be sniffed into HTML.
+  'x-content-type-options': 'nosniff',
+};
+
 export function renderVerdict(verdict: Verdict, format: Format): HttpResponseInit {
+  const status = httpStatusOf(verdict);
   switch (format) {
     case 'json':
+      return { status, headers: { ...COMMON_HEADERS, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(verdict, null, 2) };
+    case 'text':
+      return { status, headers: { ...COMMON_HEADERS, 'content-type': 'text/plain; charset=utf-8' }, body: renderText(verdict) };
+    case 'junit':
+      return { status, headers: { ...COMMON_HEADERS, 'content-type': 'application/xml; charset=utf-8' }, body: renderJunit(verdict) };
+    case 'html':
       return {
-        status: httpStatusOf(verdict),
-        headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-        body: JSON.stringify(verdict, null, 2),
+        status,
+        headers: {
+          ...COMMON_HEADERS,
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': REPORT_CSP_HEADER,
+          'referrer-policy': 'no-referrer',
+          'x-frame-options': 'DENY',
+        },
+        body: renderHtml(verdict),
       };
   }
 }
