@@ -28,6 +28,10 @@ export function isCommand(fixLine: string): boolean {
  */
 export function propagationHint(check: Check): string | undefined {
   const noted = (check.evidence.notes ?? []).filter((n) => /propagat/i.test(n));
+  // The engine's own hint, when it could read the assignment: its age, the window left, group caveats.
+  if (check.propagation) {
+    return [check.propagation.advice, `Retry in about ${check.propagation.retryAfterSeconds} s (or re-run with ?waitSeconds=200).`, ...noted].join(' ');
+  }
   if (check.cause === 'propagation_pending') {
     return [
       'A role that covers this call is assigned but not effective yet: role assignments take up to 10 minutes to take effect (longer at management-group scope).',

@@ -70,3 +70,20 @@ describe('the HTML report (as markup)', () => {
     expect(page).not.toContain('<p class="hint"');
   });
 });
+
+describe('the propagation hint in the report', () => {
+  it('shows the engine\'s own hint — the assignment\'s age and the time left — when it read the assignment', () => {
+    const check = roleMissing('kv-fresh', {
+      cause: 'propagation_pending',
+      propagation: {
+        assignmentAgeSeconds: 90,
+        expectedWindowSeconds: 600,
+        retryAfterSeconds: 510,
+        advice: 'Key Vault Secrets User at /subscriptions/s/vaults/kv1 was granted 90 s ago; role assignments take up to 10 minutes to take effect.',
+      },
+    });
+    const page = renderHtml(verdictOf([check]));
+    expect(page).toContain('was granted 90 s ago');
+    expect(page).toContain('Retry in about 510 s');
+  });
+});
