@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FORMATS, MEDIA_TYPES } from '../output';
 import { DiagnoseQuerySchema } from '../http/diagnoseRequest';
 import { CheckSchema, HealthCheckSchema, HealthSchema, ProblemSchema, VerdictSchema } from '../verdict';
 
@@ -31,6 +32,9 @@ type JsonSchema = Record<string, unknown>;
 const PARAMETER_NOTES: Record<string, string> = {
   target: 'Target names from DIAGNOSE_TARGETS, comma-separated (letters, digits, ".", "_", "-"). Default: every configured target.',
   format: 'Response format. Without it, the format follows the Accept header; JSON by default.',
+  probe: '`raw`: also probe the identity endpoint with the platform\'s own protocol when the SDK succeeds (after a failure it always is).',
+  waitSeconds: 'Wait mode: re-probe failing checks with backoff until they pass or this many seconds run out; capped at 200 s (see `wait` in the verdict).',
+  code: 'The function key, when passed in the query (as Azure callers may); accepted and ignored by the handler.',
 };
 
 /** zod writes JavaScript's safe-integer bounds on every int(): true, and noise in a published contract. */
@@ -73,10 +77,6 @@ function diagnoseParameters(): JsonSchema[] {
 
 const ref = (name: ComponentName) => ({ $ref: `#/components/schemas/${name}` });
 
-const json = (name: ComponentName, description: string) => ({
-  description,
-  content: { 'application/json': { schema: ref(name) } },
-});
 const problem = (description: string) => ({
   description,
   content: { 'application/problem+json': { schema: ref('Problem') } },
@@ -84,6 +84,14 @@ const problem = (description: string) => ({
 const health = (name: ComponentName, description: string) => ({
   description,
   content: { 'application/health+json': { schema: ref(name) } },
+});
+
+/** A verdict response in every format the handler renders: JSON by the schema, the others as documents. */
+const verdictResponse = (description: string) => ({
+  description,
+  content: Object.fromEntries(
+    FORMATS.map((f) => [MEDIA_TYPES[f], f === 'json' ? { schema: ref('Verdict') } : { schema: { type: 'string', description: `The verdict rendered as ${f}.` } }]),
+  ),
 });
 
 function diagnoseOperation(method: 'get' | 'post') {
@@ -98,8 +106,8 @@ function diagnoseOperation(method: 'get' | 'post') {
     parameters: diagnoseParameters(),
     security: [{ functionKey: [] }],
     responses: {
-      '200': json('Verdict', 'No check failed: every selected dependency is authorized (pass), or only warns (resource not found, throttled).'),
-      '503': json('Verdict', 'At least one check failed; each failing check names its cause and the fix.'),
+      '200': verdictResponse('No check failed: every selected dependency is authorized (pass), or only warns (resource not found, throttled).'),
+      '503': verdictResponse('At least one check failed; each failing check names its cause and the fix.'),
       '400': problem('A query parameter is unknown, repeated or malformed, a target name is not configured, or a POST carries a body.'),
       '401': { description: 'On Azure: the function key is missing or wrong. The Functions host answers this, without a body.' },
     },

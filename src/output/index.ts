@@ -18,6 +18,15 @@ import { renderText } from './text';
 export const FORMATS = ['json', 'text', 'junit', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 
+/** The media type each format is served as (the OpenAPI document reads this table too). */
+export const MEDIA_TYPES: Readonly<Record<Format, string>> = {
+  json: 'application/json',
+  text: 'text/plain',
+  junit: 'application/xml',
+  html: 'text/html',
+};
+const contentType = (format: Format) => `${MEDIA_TYPES[format]}; charset=utf-8`;
+
 /** `?format=` (already validated) wins; else the Accept header's preferred format; else JSON. */
 export function negotiateFormat(request: HttpRequest, queryFormat: Format | undefined): Format {
   return queryFormat ?? formatFromAccept(request.headers.get('accept')) ?? 'json';
@@ -40,17 +49,17 @@ export function renderVerdict(verdict: Verdict, format: Format): HttpResponseIni
   const status = httpStatusOf(verdict);
   switch (format) {
     case 'json':
-      return { status, headers: { ...COMMON_HEADERS, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(verdict, null, 2) };
+      return { status, headers: { ...COMMON_HEADERS, 'content-type': contentType('json') }, body: JSON.stringify(verdict, null, 2) };
     case 'text':
-      return { status, headers: { ...COMMON_HEADERS, 'content-type': 'text/plain; charset=utf-8' }, body: renderText(verdict) };
+      return { status, headers: { ...COMMON_HEADERS, 'content-type': contentType('text') }, body: renderText(verdict) };
     case 'junit':
-      return { status, headers: { ...COMMON_HEADERS, 'content-type': 'application/xml; charset=utf-8' }, body: renderJunit(verdict) };
+      return { status, headers: { ...COMMON_HEADERS, 'content-type': contentType('junit') }, body: renderJunit(verdict) };
     case 'html':
       return {
         status,
         headers: {
           ...COMMON_HEADERS,
-          'content-type': 'text/html; charset=utf-8',
+          'content-type': contentType('html'),
           'content-security-policy': REPORT_CSP_HEADER,
           'referrer-policy': 'no-referrer',
           'x-frame-options': 'DENY',

@@ -74,8 +74,12 @@ describe('the OpenAPI document', () => {
 
   it('answers a verdict for 200 and 503 and a problem for 400, by media type', () => {
     const responses = doc.paths['/api/diagnose']!.get!.responses;
-    expect(responses['200']!.content).toEqual({ 'application/json': { schema: { $ref: '#/components/schemas/Verdict' } } });
-    expect(responses['503']!.content).toEqual({ 'application/json': { schema: { $ref: '#/components/schemas/Verdict' } } });
+    for (const status of ['200', '503']) {
+      const content = responses[status]!.content as Record<string, { schema: Record<string, unknown> }>;
+      expect(Object.keys(content).sort()).toEqual(['application/json', 'application/xml', 'text/html', 'text/plain']);
+      expect(content['application/json']).toEqual({ schema: { $ref: '#/components/schemas/Verdict' } });
+      expect(content['text/html']!.schema).toMatchObject({ type: 'string' });
+    }
     expect(responses['400']!.content).toEqual({ 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } });
   });
 
