@@ -6,6 +6,7 @@ import { worstStatus, type Cause, type Check, type Claims, type Evidence, type H
 import { classifyAcquisition, classifyCallFailure, overlayIdentity } from './classify';
 import { Deadline } from './deadline';
 import { acquireToken, identityProtocol, sdkErrorText, type Acquisition, type ChallengeRecord } from './identity';
+import { sharedAcquisition, withTargetSlot } from './limits';
 
 /**
  * Plans and runs one diagnose: targets grouped by audience (one token acquisition per distinct audience), every
@@ -43,7 +44,7 @@ export async function diagnose(settings: Settings, targets: Target[], options: D
   const tokenFor = (audience: string) => {
     let p = tokens.get(audience);
     if (!p) {
-      p = acquireToken(settings, audience, deadline);
+      p = sharedAcquisition(settings, audience, deadline, acquireToken);
       tokens.set(audience, p);
     }
     return p;
@@ -103,12 +104,12 @@ async function runTarget(
     progress.stage = 'call';
     progress.claims = grant.claims;
     const challenges: ChallengeRecord[] = [];
-    const outcome = await probe(target, {
+    const outcome = await withTargetSlot(target, settings, deadline.signal, () => probe(target, {
       credential: grant.credentialFor((c) => challenges.push(c)),
       signal: deadline.signal,
       oid: grant.claims?.oid,
       settings,
-    });
+    }));
     const evidence: Evidence = {
       ...base(),
       ...(grant.claims?.aud ? { tokenAudience: grant.claims.aud } : {}),
