@@ -2,12 +2,13 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import type { Settings, Target } from '../config';
 import { FORMATS, negotiateFormat, type Format } from '../output';
+import { adHocTargetsOf } from './adHocTargets';
 import { problem } from './problem';
 
 /**
  * Parse and validate a diagnose request (query string, body) into what the engine needs, or a 400 problem naming
  * the parameter and the rule it broke. Unknown and repeated parameters are refused, so a typo never silently
- * diagnoses everything.
+ * diagnoses everything. A POST body carries ad-hoc targets, held to the host policy in adHocTargets.ts.
  */
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -63,8 +64,18 @@ export async function parseDiagnoseRequest(
     );
   }
   if (request.method === 'POST') {
-    const body = await request.text();
-    if (body.trim() !== '') return bad(problem(400, 'Bad body', 'POST /api/diagnose takes no body; select targets with ?target=a,b.'));
+    const adHoc = await adHocTargetsOf(request, settings);
+    if (!adHoc.ok) return bad(adHoc.response);
+    if (adHoc.targets) {
+      if (parsed.data.target) {
+        return bad(
+          problem(400, 'Bad query', '?target= selects configured targets and a body brings its own: send one or the other.', [
+            { parameter: 'target', message: 'not allowed together with ad-hoc targets in the body' },
+          ]),
+        );
+      }
+      return { ok: true, value: { targets: adHoc.targets, format: negotiateFormat(request, parsed.data.format) } };
+    }
   }
   let targets = settings.targets;
   if (parsed.data.target) {
