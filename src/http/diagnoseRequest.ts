@@ -22,6 +22,8 @@ export const DiagnoseQuerySchema = z
       .pipe(z.array(z.string().regex(NAME, 'expected target names separated by commas')).min(1, 'expected at least one target name'))
       .optional(),
     format: z.enum(FORMATS, { message: `expected one of ${FORMATS.join(', ')}` }).optional(),
+    // The function key (authLevel "function"): the Functions host checks it and still passes it on; never echoed.
+    code: z.string().optional(),
   })
   .strict();
 

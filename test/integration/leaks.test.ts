@@ -7,7 +7,7 @@ import { startService, type RunningService } from './harness';
 import { startFakeVault, type FakeVault } from './fakeVault';
 
 /**
- * No token, identity header, proxy credential or secret value leaves the process: every scenario the simulated world
+ * No token, identity header, function key, proxy credential or secret value leaves the process: every scenario the simulated world
  * can stage is driven through every route of the route table, with every method and every output format (and the
  * Accept headers a client might send), with and without ad-hoc bodies; then everything captured — status lines,
  * response headers, bodies and every line the process printed — is searched for each needle. Zero hits.
@@ -25,6 +25,8 @@ const services: RunningService[] = [];
 /** Needles beyond the world's own (minted tokens, identity header, vault secrets). */
 const extraNeedles: string[] = [];
 const proxyPassword = `pr0xy-${randomBytes(10).toString('hex')}`;
+/** What a caller sends as the function key (?code= or x-functions-key): the host's secret, never to be repeated. */
+const functionKey = `fkey-${randomBytes(10).toString('hex')}`;
 /** Scenario → HTTP statuses seen, so the test shows what it drove. */
 const seen: Record<string, number[]> = {};
 
@@ -32,7 +34,7 @@ beforeAll(async () => {
   world = await startWorld();
   await stageStandardWorld(world);
   fake = await startFakeVault(world, { name: 'kv-fake' });
-  extraNeedles.push(fake.secretValue, proxyPassword);
+  extraNeedles.push(fake.secretValue, proxyPassword, functionKey);
   const vault = (name: string, extra: object) =>
     world.state.vaults.push({ name, resourceId: `${RG_APP}/providers/Microsoft.KeyVault/vaults/${name}`, tenantId: TENANT_ID, authorization: 'rbac', secrets: { 'app-secret': `s3cr3t-${randomBytes(12).toString('hex')}` }, ...extra });
   const account = (name: string, extra: object) =>
@@ -75,6 +77,7 @@ async function driveEverything(svc: RunningService, scenario: string, adHocBodie
       const path = `/api/${route.route}`;
       for (const format of FORMATS) requests.push(capture(svc, scenario, `${path}?format=${format}`, { method }));
       for (const accept of ACCEPTS) requests.push(capture(svc, scenario, path, { method, headers: { accept } }));
+      requests.push(capture(svc, scenario, `${path}?code=${functionKey}`, { method, headers: { 'x-functions-key': functionKey } }));
       if (method === 'POST') {
         for (const body of adHocBodies) {
           for (const format of FORMATS) {
@@ -183,7 +186,7 @@ describe('every token-stage scenario, each in a fresh process', () => {
 });
 
 describe('what was captured', () => {
-  it('holds no minted token, identity header, proxy credential or secret value — in any response, header or log line', () => {
+  it('holds no minted token, identity header, function key, proxy credential or secret value — in any response, header or log line', () => {
     const haystack = [...captured, ...services.map((s) => s.logs())].join('\n');
     // The search runs over real verdicts: target names and causes are there.
     expect(haystack).toContain('"target": "kv-ok"');
