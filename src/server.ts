@@ -45,6 +45,15 @@ async function send(res: ServerResponse, init: HttpResponseInit | HttpResponse):
   res.end(body);
 }
 
+/** The Host header is the client's to garble: a value that is no host must not turn the request into a 500. */
+function hostOf(header: string | undefined): string {
+  try {
+    return new URL(`http://${header ?? 'localhost'}`).host || 'localhost';
+  } catch {
+    return 'localhost';
+  }
+}
+
 export function matchRoute(pathname: string): Route | undefined {
   return ROUTES.find((r) => pathname === `/api/${r.route}`);
 }
@@ -59,8 +68,18 @@ export function createAppServer() {
   });
 }
 
+/** The request target as a URL: origin-form is a path even when it starts with "//"; what does not parse is "/". */
+function requestUrl(target: string | undefined): URL {
+  const t = target ?? '/';
+  try {
+    return t.startsWith('/') ? new URL(`http://localhost${t}`) : new URL(t);
+  } catch {
+    return new URL('http://localhost/');
+  }
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req.url);
   const route = matchRoute(url.pathname);
   if (!route) return send(res, problem(404, 'Not found', `No route ${url.pathname}. Try /api/diagnose.`));
   const method = (req.method ?? 'GET').toUpperCase();
@@ -82,7 +101,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
   const request = new HttpRequest({
     method,
-    url: `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`,
+    url: `http://${hostOf(req.headers.host)}${url.pathname}${url.search}`,
     headers,
     ...(body.length ? { body: { bytes: body } } : {}),
   });

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * The whole diagnose's deadline. Every network step takes a signal derived from it; nothing waits on an SDK
  * default (the identity SDK alone can hang forever on a silent endpoint). `reason` tells our own deadline apart from
@@ -13,6 +15,8 @@ export class Deadline {
 
   constructor(readonly budgetMs: number, parent?: AbortSignal) {
     this.expiresAt = this.startedAt + budgetMs;
+    // Every target and SDK call of a diagnose listens on this one signal by design: no listener limit applies.
+    setMaxListeners(0, this.controller.signal);
     let fire!: () => void;
     this.expired = new Promise<void>((resolve) => (fire = resolve));
     this.timer = setTimeout(() => {

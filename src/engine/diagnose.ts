@@ -24,6 +24,7 @@ import { proxyFor } from './proxy';
 import { identityRequestUrl } from './rawProbe';
 import { Deadline } from './deadline';
 import { acquireToken, identityProtocol, sdkErrorText, type Acquisition, type ChallengeRecord, type EndpointProbes } from './identity';
+import { sharedAcquisition, withTargetSlot } from './limits';
 
 /**
  * Plans and runs one diagnose: targets grouped by audience (one token acquisition per distinct audience), every
@@ -64,7 +65,13 @@ export async function diagnose(settings: Settings, targets: Target[], options: D
   const tokenFor = (audience: string) => {
     let p = tokens.get(audience);
     if (!p) {
-      p = acquireToken(settings, audience, deadline, { rawProbe: options.rawProbe });
+      p = sharedAcquisition(
+        settings,
+        audience,
+        deadline,
+        (s, a, d) => acquireToken(s, a, d, { rawProbe: options.rawProbe }),
+        options.rawProbe ? 'raw' : '',
+      );
       tokens.set(audience, p);
     }
     return p;
@@ -127,12 +134,12 @@ async function runTarget(
     progress.stage = 'call';
     progress.claims = grant.claims;
     const challenges: ChallengeRecord[] = [];
-    const outcome = await probe(target, {
+    const outcome = await withTargetSlot(target, settings, deadline.signal, () => probe(target, {
       credential: grant.credentialFor((c) => challenges.push(c)),
       signal: deadline.signal,
       oid: grant.claims?.oid,
       settings,
-    });
+    }));
     const evidence: Evidence = {
       ...base(),
       ...(grant.claims?.aud ? { tokenAudience: grant.claims.aud } : {}),

@@ -2,12 +2,13 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import type { Settings, Target } from '../config';
 import { FORMATS, negotiateFormat, type Format } from '../output';
+import { adHocTargetsOf } from './adHocTargets';
 import { problem } from './problem';
 
 /**
  * Parse and validate a diagnose request (query string, body) into what the engine needs, or a 400 problem naming
  * the parameter and the rule it broke. Unknown and repeated parameters are refused, so a typo never silently
- * diagnoses everything.
+ * diagnoses everything. A POST body carries ad-hoc targets, held to the host policy in adHocTargets.ts.
  */
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -29,7 +30,7 @@ export const DiagnoseQuerySchema = z
       .regex(/^\d{1,6}$/, 'expected a whole number of seconds')
       .transform(Number)
       .optional(),
-    /** The function key, when a caller passes it as ?code= (the Functions host forwards it); accepted, ignored. */
+    // The function key (authLevel "function"): the Functions host checks it and still passes it on; never echoed.
     code: z.string().max(512).optional(),
   })
   .strict();
@@ -50,6 +51,11 @@ function queryObject(request: HttpRequest): { value: Record<string, string>; rep
     value[k] = v;
   }
   return { value, repeated };
+}
+
+/** What the query says beyond target selection: the same for configured and ad-hoc targets. */
+function options(request: HttpRequest, q: z.infer<typeof DiagnoseQuerySchema>): Omit<DiagnoseRequest, 'targets'> {
+  return { format: negotiateFormat(request, q.format), rawProbe: q.probe === 'raw', waitSeconds: q.waitSeconds };
 }
 
 export async function parseDiagnoseRequest(
@@ -76,8 +82,18 @@ export async function parseDiagnoseRequest(
     );
   }
   if (request.method === 'POST') {
-    const body = await request.text();
-    if (body.trim() !== '') return bad(problem(400, 'Bad body', 'POST /api/diagnose takes no body; select targets with ?target=a,b.'));
+    const adHoc = await adHocTargetsOf(request, settings);
+    if (!adHoc.ok) return bad(adHoc.response);
+    if (adHoc.targets) {
+      if (parsed.data.target) {
+        return bad(
+          problem(400, 'Bad query', '?target= selects configured targets and a body brings its own: send one or the other.', [
+            { parameter: 'target', message: 'not allowed together with ad-hoc targets in the body' },
+          ]),
+        );
+      }
+      return { ok: true, value: { targets: adHoc.targets, ...options(request, parsed.data) } };
+    }
   }
   let targets = settings.targets;
   if (parsed.data.target) {
@@ -96,5 +112,5 @@ export async function parseDiagnoseRequest(
     const wanted = new Set(parsed.data.target);
     targets = targets.filter((t) => wanted.has(t.name));
   }
-  return { ok: true, value: { targets, format: negotiateFormat(request, parsed.data.format), rawProbe: parsed.data.probe === 'raw', waitSeconds: parsed.data.waitSeconds } };
+  return { ok: true, value: { targets, ...options(request, parsed.data) } };
 }

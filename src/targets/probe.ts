@@ -104,7 +104,12 @@ export function callFailureFromError(err: unknown, opts: { url: string; deadline
   const status = typeof e.statusCode === 'number' ? e.statusCode : typeof response?.status === 'number' ? response.status : undefined;
   const h = headerBag(response?.headers);
   if (status === undefined) {
-    const transport = transportFromError(err, { endpoint: hostPort(opts.url), timedOut: false, elapsedMs: opts.elapsedMs }) ?? {
+    // The SDK reads the body after the status line; when the connection drops mid-body it throws PARSE_ERROR with
+    // neither a status nor the socket error, so that code without a status is the reset.
+    const midBody = e.code === 'PARSE_ERROR'
+      ? { kind: 'reset' as const, endpoint: hostPort(opts.url), detail: 'the connection closed before the whole answer arrived', elapsedMs: opts.elapsedMs }
+      : undefined;
+    const transport = midBody ?? transportFromError(err, { endpoint: hostPort(opts.url), timedOut: false, elapsedMs: opts.elapsedMs }) ?? {
       kind: 'other' as const,
       endpoint: hostPort(opts.url),
       detail: typeof e.message === 'string' ? e.message.slice(0, 300) : 'the request failed before any answer',
@@ -124,12 +129,17 @@ export function callFailureFromError(err: unknown, opts: { url: string; deadline
     asText(e.code);
   const innerErrorCode =
     asText(pick(pick(detailError, 'innerError', 'innererror'), 'code')) ?? body.inner;
-  const message = (asText(pick(detailError, 'message')) ?? asText(pick(details, 'message')) ?? body.message ?? asText(e.message))
-    ?.slice(0, MAX_MESSAGE);
+  // PARSE_ERROR is the SDK's code for a body it could not parse, not the service's: say that instead of quoting it.
+  const unparsed = e.code === 'PARSE_ERROR' && !body.code;
+  const message = (
+    unparsed
+      ? `The ${status} answer's body could not be parsed (neither JSON nor XML): ${(response?.bodyAsText ?? '').slice(0, 200)}`
+      : asText(pick(detailError, 'message')) ?? asText(pick(details, 'message')) ?? body.message ?? asText(e.message)
+  )?.slice(0, MAX_MESSAGE);
   const authenticationDetail = asText(pick(details, 'authenticationErrorDetail', 'AuthenticationErrorDetail')) ?? body.detail;
   const failure: CallFailure = {
     httpStatus: status,
-    errorCode: errorCode === 'REQUEST_SEND_ERROR' ? undefined : errorCode,
+    errorCode: errorCode === 'REQUEST_SEND_ERROR' || errorCode === 'PARSE_ERROR' ? undefined : errorCode,
     innerErrorCode,
     message,
     wwwAuthenticate: h?.get('www-authenticate'),

@@ -1,0 +1,121 @@
+import { targetHost } from '../catalog/commands';
+import type { Settings, Target } from '../config';
+import type { CallOutcome } from '../targets/probe';
+import { Deadline } from './deadline';
+import type { Acquisition } from './identity';
+
+/**
+ * Per-process limits, so a busy Identity Doctor (a pipeline fan-out, probes every few seconds) stays polite to the
+ * identity endpoint — about 5 concurrent requests allowed on IMDS — and to the services it diagnoses:
+ *  - one token acquisition per identity and audience at a time: concurrent diagnoses share the one in flight;
+ *  - at most MAX_CALLS_PER_HOST calls in flight per target host; the rest wait their turn within their deadline.
+ */
+
+/** Calls in flight to one target host (host:port), across all diagnoses of this process. */
+export const MAX_CALLS_PER_HOST = 4;
+
+type Acquire = (settings: Settings, audience: string, deadline: Deadline) => Promise<Acquisition>;
+
+const flights = new Map<string, Promise<Acquisition>>();
+
+/**
+ * Join the acquisition in flight for this identity and audience, or start one. The flight has its own deadline of
+ * the same budget, so one caller going away does not cut it short for the others; each caller is still bounded by its
+ * own deadline, which races this promise.
+ */
+export function sharedAcquisition(settings: Settings, audience: string, deadline: Deadline, acquire: Acquire, variant = ''): Promise<Acquisition> {
+  // `variant` keeps acquisitions that do different work apart (one with the raw probe is not one without).
+  const key = [settings.clientId ?? '', settings.clientResourceId ?? '', audience, variant].join('|');
+  let flight = flights.get(key);
+  if (!flight) {
+    const own = new Deadline(deadline.budgetMs);
+    flight = acquire(settings, audience, own).finally(() => {
+      own.dispose();
+      flights.delete(key);
+    });
+    flights.set(key, flight);
+  }
+  return flight;
+}
+
+interface HostSlots {
+  active: number;
+  waiting: (() => void)[];
+}
+
+const hosts = new Map<string, HostSlots>();
+
+/** Wait for a slot at `host`; undefined when `signal` fires first. The returned release is idempotent. */
+function takeSlot(host: string, signal: AbortSignal): Promise<(() => void) | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  let slots = hosts.get(host);
+  if (!slots) {
+    slots = { active: 0, waiting: [] };
+    hosts.set(host, slots);
+  }
+  const s = slots;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    s.active--;
+    const next = s.waiting.shift();
+    if (next) next();
+    else if (s.active === 0) hosts.delete(host);
+  };
+  if (s.active < MAX_CALLS_PER_HOST) {
+    s.active++;
+    return Promise.resolve(release);
+  }
+  return new Promise((resolve) => {
+    const grant = () => {
+      signal.removeEventListener('abort', onAbort);
+      s.active++;
+      resolve(release);
+    };
+    const onAbort = () => {
+      const i = s.waiting.indexOf(grant);
+      if (i >= 0) s.waiting.splice(i, 1);
+      if (s.active === 0 && s.waiting.length === 0) hosts.delete(host);
+      resolve(undefined);
+    };
+    s.waiting.push(grant);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Run one target's call within its host's limit. A call still waiting at the deadline comes back as cut by it (data,
+ * never a throw). The slot is freed when the call settles or at the deadline, whichever is first: a call that ignores
+ * its abort signal must not hold the host's slot for the life of the process.
+ */
+export async function withTargetSlot(
+  target: Target,
+  settings: Settings,
+  signal: AbortSignal,
+  call: () => Promise<CallOutcome>,
+): Promise<CallOutcome> {
+  const host = targetHost(target, settings).toLowerCase();
+  const release = await takeSlot(host, signal);
+  // A slot granted just as the deadline passed is handed straight back: the call would only be cut.
+  if (release && signal.aborted) release();
+  if (!release || signal.aborted) {
+    return {
+      ok: false,
+      failure: {
+        transport: {
+          kind: 'aborted',
+          endpoint: host,
+          detail: `cut by the diagnose deadline while waiting for one of the ${MAX_CALLS_PER_HOST} call slots to ${host}`,
+        },
+      },
+    };
+  }
+  signal.addEventListener('abort', release, { once: true });
+  try {
+    return await call();
+  } finally {
+    signal.removeEventListener('abort', release);
+    release();
+  }
+}
