@@ -38,9 +38,8 @@ export function proxyFor(url: string, proxy: Platform['proxy']): ProxyUse | unde
   return { url: redactProxyUrl(target), bypassed, source, target };
 }
 
+/** The proxy URL without its credentials, in the same form the last-line redactor uses (so redaction is idempotent). */
 export function redactProxyUrl(u: URL): string {
-  const copy = new URL(u.href);
-  if (copy.username) copy.username = 'REDACTED';
-  if (copy.password) copy.password = 'REDACTED';
-  return copy.href.replace(/\/$/, '');
+  const bare = `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  return u.username || u.password ? bare.replace('//', '//[REDACTED]@') : bare;
 }

@@ -158,7 +158,7 @@ describe('2. proxy interception', () => {
     const { verdict } = await svc.diagnose();
     expect(causesByKind(verdict)).toEqual(ALL_KINDS('identity_endpoint_unreachable'));
     const c = verdict.checks[0]!;
-    expect(c.evidence.proxy).toEqual({ url: `http://REDACTED:REDACTED@127.0.0.1:${closed}`, bypassed: false, source: 'HTTPS_PROXY' });
+    expect(c.evidence.proxy).toEqual({ url: `http://[REDACTED]@127.0.0.1:${closed}`, bypassed: false, source: 'HTTPS_PROXY' });
     expect(c.evidence.identityEndpoint?.rawProbe).toMatchObject({
       interpretation: 'proxy_interception',
       direct: { tokenIssued: true },

@@ -243,8 +243,8 @@ describe('identity endpoint faults, each in a fresh service process', () => {
   it('reports identity_endpoint_error promptly during a 404 storm (no retry loop into the deadline)', async () => {
     const { svc, verdict } = await withIdentityFault({ status: 404 });
     expect(expectAcquisition(verdict, 'identity_endpoint_error')).toMatchObject({ status: 404 });
-    // One request per audience: the first answer is the evidence, the storm is not fed.
-    expect(world.counters.identity).toBe(3);
+    // Per audience one SDK request and one raw probe beside it: the first answer is the evidence, the storm is not fed.
+    expect(world.counters.identity).toBe(6);
     await expectHealthyNext(svc);
   });
 
