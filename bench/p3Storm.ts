@@ -12,8 +12,10 @@ import { round } from './stats';
  * P3 — probe storm. `GET /api/health` (anonymous, one cached diagnose per HEALTH_CACHE_SECONDS, concurrent callers
  * sharing the one in flight) under two phases of `stormRequests` requests on `stormConnections` connections:
  *
- * - paced: spread over `stormWindows` cache windows (autocannon's overallRate), so the cache expires at least twice
- *   under load and "≤ 1 upstream round per target per window" is tested more than once;
+ * - paced: spread over at least `stormWindows` cache windows (autocannon's overallRate), so the cache expires at
+ *   least twice under load and "≤ 1 upstream round per target per window" is tested more than once. autocannon sends
+ *   each connection's share at the start of every second, so each second opens with a burst on every connection —
+ *   the shape of many probers on the same schedule;
  * - burst: as fast as the service answers, for the latency under full concurrency.
  *
  * Meanwhile the bench samples the world's request counters (every SAMPLE_MS) and the service's RSS. Upstream
@@ -93,12 +95,15 @@ export async function runP3(ctx: BenchContext): Promise<{ result: P3Result; goal
         };
       }
       const url = `${svc.url}/api/health`;
-      const rate = Math.ceil(options.stormRequests / (options.stormWindows * W));
+      // autocannon paces each connection separately (its share of the rate, sent at the start of every second), so
+      // the rate is a whole number per connection: every connection then ends together, after ≥ stormWindows windows.
+      const perConnection = Math.max(1, Math.floor(options.stormRequests / (options.stormWindows * W * options.stormConnections)));
+      const rate = perConnection * options.stormConnections;
       log(`P3: paced storm, ${options.stormRequests} requests at ${rate}/s on ${options.stormConnections} connections (HEALTH_CACHE_SECONDS=${W})`);
       const paced = await storm(url, options.stormConnections, options.stormRequests, rate);
       log(`P3: burst, ${options.stormRequests} requests as fast as they are answered`);
       const burst = await storm(url, options.stormConnections, options.stormRequests);
-      phases = [toPhase(`paced (${rate}/s over ~${options.stormWindows} windows)`, paced), toPhase('burst (unpaced)', burst)];
+      phases = [toPhase(`paced (${rate}/s: ${perConnection} per connection at each second)`, paced), toPhase('burst (unpaced)', burst)];
       sample();
     } finally {
       clearInterval(sampler);
