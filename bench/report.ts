@@ -1,0 +1,140 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { GoalRow } from './context';
+import type { P1Result } from './p1Parallelism';
+import { formatSdkAlone, type P2Result } from './p2Deadline';
+import type { P3Result } from './p3Storm';
+import type { P4Result } from './p4ColdStart';
+
+/** Everything one `npm run bench` measured: bench/results/latest.json. */
+export interface BenchResult {
+  schema: 'identity-doctor-bench/1';
+  date: string;
+  durationSeconds: number;
+  machine: Machine;
+  settings: Record<string, number | string | boolean>;
+  goals: GoalRow[];
+  p1?: P1Result;
+  p2?: P2Result;
+  p3?: P3Result;
+  p4?: P4Result;
+}
+
+export interface Machine {
+  cores: number;
+  cpuModel: string;
+  memoryGb: number;
+  node: string;
+  platform: string;
+  /** 1-minute load averages when the run started and ended: other work on the machine shows here. */
+  loadAverage: { start: number; end: number };
+}
+
+export const README_START = '<!-- bench:start -->';
+export const README_END = '<!-- bench:end -->';
+
+const verdict = (pass: boolean | null): string => (pass === null ? '—' : pass ? 'pass' : '**FAIL**');
+const n0 = (v: number): string => (Number.isFinite(v) ? String(Math.round(v)) : 'n/a');
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const esc = (c: string | number) => String(c).replace(/\|/g, '\\|');
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+/** The Markdown the README embeds: machine, summary of goals, then one section per measurement. */
+export function renderMarkdown(r: BenchResult): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push(
+    `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB, Node ${m.node} (${m.platform}); ` +
+      `1-minute load average ${m.loadAverage.start} at the start and ${m.loadAverage.end} at the end (the machine is shared: other jobs add noise, ` +
+      `which is why every goal is a ratio or a bound measured within this one run). Injected latency ${r.settings.latencyMs} ms per simulated response; ` +
+      `the whole run took ${Math.round(r.durationSeconds)} s.`,
+  );
+  out.push('');
+  out.push(table(['', 'measure', 'result', 'goal', 'verdict'], r.goals.map((g) => [g.id, g.measure, g.value, g.goal, verdict(g.pass)])));
+
+  if (r.p1) {
+    const p = r.p1;
+    out.push('', `**P1 — parallelism vs the critical path.** Median of ${p.samples} diagnoses per row (after ${p.warmup} warm-up), all targets authorized. ` +
+      `Round trips counted by the world in a calibration run: token ${p.roundTrips.tokenPerAudience} per distinct audience (all audiences at once), ` +
+      `then Key Vault ${p.roundTrips.chain.keyVaultSecret} (challenge 401 + GET), Storage ${p.roundTrips.chain.storageBlob}, ARM ${p.roundTrips.chain.armResource}. ` +
+      `Critical path = latency × (token + longest chain); sequential model = latency × Σ (token + chain).`, '');
+    const rows: (string | number)[][] = [];
+    for (const s of p.sizes) {
+      const label = `${s.size} (${s.audiences} aud.)`;
+      rows.push([label, 'parallel, cold token', n0(s.cold.wallMs.median), `${n0(s.cold.wallMs.p25)}–${n0(s.cold.wallMs.p75)}`, n0(s.cold.serverMs.median), n0(s.cold.serviceCpuMs.median), n0(s.cold.serviceWaitMs.median), n0(s.cold.worldBusyMs.median), `${n0(s.cold.criticalPathMs)} (${s.cold.roundTrips} RT)`, `${s.cold.ratio.toFixed(2)}×`]);
+      rows.push(['', 'parallel, warm token', n0(s.warm.wallMs.median), `${n0(s.warm.wallMs.p25)}–${n0(s.warm.wallMs.p75)}`, n0(s.warm.serverMs.median), n0(s.warm.serviceCpuMs.median), n0(s.warm.serviceWaitMs.median), n0(s.warm.worldBusyMs.median), `${n0(s.warm.criticalPathMs)} (${s.warm.roundTrips} RT)`, `${s.warm.ratio.toFixed(2)}×`]);
+      rows.push(['', `sequential baseline (one request per target)`, n0(s.sequential.wallMs.median), `${n0(s.sequential.wallMs.p25)}–${n0(s.sequential.wallMs.p75)}`, '—', '—', '—', '—', n0(s.sequential.modelMs), `${s.sequential.ratio.toFixed(2)}× ${s.size === 1 ? '(one target: the same request)' : `(parallel: ${s.sequential.speedupVsParallel}× faster)`}`]);
+    }
+    out.push(table(['targets', 'path', 'median ms', 'p25–p75', 'in service ms', 'service CPU ms', 'service waited for CPU ms', 'simulator busy ms', 'critical path ms', 'ratio'], rows));
+    out.push('', `"in service" is the verdict's own durationMs; "service CPU" the CPU time of the service process during the diagnose and ` +
+      `"waited for CPU" the time its main thread was runnable but not running (both from /proc schedstat: the shared machine's noise, measured); ` +
+      `"simulator busy" the time the bench process (the simulated services and the bench's HTTP client, one thread) was busy meanwhile. ` +
+      `Peak RSS of these two service processes: ${p.peakRssMb.coldToken} MB and ${p.peakRssMb.warmToken} MB.`);
+    if (p.anomalies.length) out.push('', `Anomalies: ${p.anomalies.join('; ')}`);
+  }
+
+  if (r.p2) {
+    const p = r.p2;
+    out.push('', `**P2 — the deadline holds.** DIAGNOSE_TIMEOUT_MS = ${p.deadlineMs}, ${p.samples} diagnoses per fault (3 targets, one per kind), a fresh service per fault. ` +
+      `"SDK alone" is the bare call with default options in a child process with the same world environment, killed at the bench's bound.`, '');
+    out.push(table(['fault', 'median ms', 'max ms', 'limit ms', 'verdict said', 'SDK alone', ''], p.faults.map((f) => [
+      f.label, n0(f.wallMs.median), n0(f.wallMs.max), n0(f.limitMs), f.causes.join(', '), f.sdkAlone ? `${f.sdkAlone.call}: ${formatSdkAlone(f.sdkAlone)}` : 'not measured', verdict(f.pass),
+    ])));
+  }
+
+  if (r.p3) {
+    const p = r.p3;
+    if (!p.measured) {
+      out.push('', `**P3 — probe storm:** ${p.reason ?? 'not measured'}. Peak RSS is taken during P3, so it is not measured either${r.p1 ? ' (the P1 services\' peak is above)' : ''}.`);
+    } else {
+      out.push('', `**P3 — probe storm.** GET /api/health, HEALTH_CACHE_SECONDS = ${p.healthCacheSeconds}, ${p.connections} connections, ${p.requestsPerPhase} requests per phase; ` +
+        `the run spanned ${p.spanS} s = ${p.windowsSpanned} cache windows. Upstream requests sampled every 20 ms from the world's counters and grouped into rounds.`, '');
+      out.push(table(['phase', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx'], p.phases!.map((ph) => [
+        ph.label, ph.requests, ph.rps, ph.latencyMs.p50, ph.latencyMs.p99, ph.latencyMs.max, ph.errors, ph.non2xx,
+      ])));
+      out.push('');
+      out.push(table(['upstream', 'requests', 'rounds', 'allowed', 'max rounds / window', 'requests / round', 'min gap s', ''], p.upstream!.map((u) => [
+        u.upstream, u.requests, u.rounds, u.allowedRounds, u.maxRoundsPerWindow, u.maxRequestsPerRound, u.minGapS ?? '—', u.upstream === 'identity' ? '(MSAL cache)' : verdict(u.pass),
+      ])));
+      out.push('', `Memory: RSS ${p.memory!.rssBeforeMb} MB before the storm, ${p.memory!.rssPeakSampledMb} MB peak sampled, VmHWM ${p.memory!.hwmMb} MB.`);
+    }
+  }
+
+  if (r.p4) {
+    const p = r.p4;
+    const c = p.coldStart;
+    out.push('', `**P4 — cold start.** Median of ${p.samples} fresh processes each.`, '');
+    const rows: (string | number)[][] = [];
+    for (const i of p.imports) {
+      rows.push([`import ${i.module}`, n0(i.totalMs.median), `${n0(i.totalMs.p25)}–${n0(i.totalMs.p75)}`]);
+    }
+    rows.push([`node start-up before the script (incl. the DNS preload)`, n0(p.imports[0]!.nodeBootMs.median), `${n0(p.imports[0]!.nodeBootMs.p25)}–${n0(p.imports[0]!.nodeBootMs.p75)}`]);
+    rows.push(['spawn → listening', n0(c.listeningMs.median), `${n0(c.listeningMs.p25)}–${n0(c.listeningMs.p75)}`]);
+    rows.push(['spawn → first /api/diagnose response', n0(c.firstResponseMs.median), `${n0(c.firstResponseMs.p25)}–${n0(c.firstResponseMs.p75)}`]);
+    rows.push(['… of which the diagnose (its durationMs)', n0(c.diagnoseDurationMs.median), `${n0(c.diagnoseDurationMs.p25)}–${n0(c.diagnoseDurationMs.p75)}`]);
+    rows.push(['… its network time (critical path)', n0(c.networkMs), '']);
+    rows.push(['first response beyond network time', n0(c.beyondNetworkMs), '']);
+    out.push(table(['measure', 'median ms', 'p25–p75'], rows));
+    const pk = Object.entries(p.imports[0]!.packagesMs).slice(0, 8);
+    out.push('', `Packages the app module requires directly (median ms, inclusive; a shared dependency counts where first loaded): ${pk.map(([k, v]) => `${k} ${n0(v)}`).join(', ')}.`);
+  }
+  return out.join('\n');
+}
+
+/** Replaces what lies between the bench markers in `readme` (the markers stay). Throws when they are missing. */
+export function embedInReadme(readme: string, markdown: string): string {
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start) throw new Error(`README has no ${README_START} … ${README_END} section`);
+  return `${readme.slice(0, start + README_START.length)}\n${markdown}\n${readme.slice(end)}`;
+}
+
+/** Writes via a temporary file and a rename, so a crashed run never leaves half a result. */
+export function writeAtomic(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, file);
+}
