@@ -1,3 +1,4 @@
+import './compileCache';
 import { getSettings } from './config';
 import { functionsFor, registerFunctions } from './hostFunctions';
 import { ROUTES } from './routes';

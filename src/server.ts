@@ -1,3 +1,4 @@
+import './compileCache';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
