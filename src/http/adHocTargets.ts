@@ -66,6 +66,8 @@ function urlRefusals(raw: string, kind: TargetKind, parameter: string, settings:
   const port = u.port || '443';
   const allowed = settings.allowedHosts;
   if (allowed.includes(`${hostname}:${port}`)) return [];
+  // The ARM endpoint the operator configured (DIAGNOSE_ARM_ENDPOINT, e.g. Azure Stack Hub) is trusted as configured.
+  if (kind === 'armResource' && u.origin === new URL(settings.armEndpoint).origin) return [];
   const knownHost = isServiceHost(settings.cloud, kind, hostname) || allowed.includes(hostname);
   if (!knownHost) {
     return refuse(

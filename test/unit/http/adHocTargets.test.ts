@@ -85,6 +85,13 @@ describe('the ad-hoc host policy', () => {
     expect(refusal([kv('https://kv2.vault.azure.net:8443')], settings).problem.errors?.[0]?.message).toMatch(/^port-not-allowed/);
   });
 
+  it('trusts the ARM endpoint the operator configured (DIAGNOSE_ARM_ENDPOINT), and only that origin', () => {
+    const stack = settingsFor({ DIAGNOSE_ARM_ENDPOINT: 'https://management.local.azurestack.external:8443' });
+    expect(parse([arm('https://management.local.azurestack.external:8443')], stack).ok).toBe(true);
+    expect(refusal([arm('https://management.local.azurestack.external')], stack).problem.errors?.[0]?.message).toMatch(/^host-not-allowed/);
+    expect(refusal([kv('https://management.local.azurestack.external:8443')], stack).problem.errors?.[0]?.message).toMatch(/^host-not-allowed/);
+  });
+
   it('never accepts a target whose URL is outside the policy, whatever the caller sends', () => {
     const suffix = { keyVaultSecret: '.vault.azure.net', storageBlob: '.blob.core.windows.net', armResource: 'management.azure.com' } as const;
     const url = fc.oneof(
