@@ -4,6 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { REPO_ROOT } from '../test/world/paths';
 import { VerdictSchema, type Verdict } from '../src/verdict';
+import { stopChild } from '../test/world/serviceProcess';
 
 /**
  * The built service (dist/src/server.js) as its own process, like test/world/serviceProcess.ts, but with what a bench
@@ -97,13 +98,7 @@ export async function spawnService(env: Record<string, string>, options: { start
     memory: () => procMemory(child.pid!),
     sched: () => procSched(child.pid!),
     logs: () => output,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
+    stop: () => stopChild(child),
   };
 }
 

@@ -60,13 +60,29 @@ export function matchRoute(pathname: string): Route | undefined {
 }
 
 export function createAppServer() {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
       console.error(`request failed: ${err instanceof Error ? err.name : 'error'}`);
       if (!res.headersSent) void send(res, problem(500, 'Internal error', 'The request failed unexpectedly.'));
       else res.destroy();
     });
   });
+  // Requests Node's HTTP parser refuses before any handler runs (headers or request line over its 16 KiB limit,
+  // malformed HTTP) still get a problem+json, like every other refusal, instead of Node's bare status line.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) return socket.destroy();
+    const [status, title, detail] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request header fields too large', 'The request line and headers exceed the server\'s limit (16 KiB); send fewer or shorter parameters.']
+        : [400, 'Bad request', 'The request is not well-formed HTTP.'];
+    const init = problem(status, title, detail);
+    const body = String(init.body);
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncache-control: no-store\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
 }
 
 /** The request target as a URL: origin-form is a path even when it starts with "//"; what does not parse is "/". */

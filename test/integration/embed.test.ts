@@ -9,6 +9,7 @@ import { REPO_ROOT } from '../world/paths';
 import { USER_IDENTITY, serviceEnv, stageStandardWorld, standardTargets } from '../world/scenario';
 import { VerdictSchema } from '../../src/verdict';
 import { checkOf, expectNoLeaks, type Reply, type RunningService } from './harness';
+import { stopChild } from '../world/serviceProcess';
 
 /**
  * The package as a user gets it: `npm pack` of the built project, installed from the tarball into the tiny host app
@@ -129,13 +130,7 @@ function startHost(env: Record<string, string>): Promise<typeof host> {
         },
         logs: () => output,
         replies: () => replies,
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode) return done();
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-          }),
+        stop: () => stopChild(child),
       });
     });
   });

@@ -9,6 +9,7 @@ import { KV_OK_ID, TENANT_ID, USER_IDENTITY, serviceEnv, stageStandardWorld, sta
 import { CHECK_EVENT_NAME, CHECK_STATUS_METRIC, METRIC_ATTRIBUTE_KEYS } from '../../src/watch/telemetry';
 import type { LogEntry, MetricPoint } from '../unit/watch/memoryTelemetry';
 import type { TickReply } from './watchHost';
+import { stopChild } from '../world/serviceProcess';
 
 /**
  * The scheduled watch against the simulated world, in its own process (dist/test/integration/watchHost.js): the real
@@ -40,13 +41,7 @@ function startWatchHost(mode: 'memory' | 'distro', env: Record<string, string>):
             child.send({ type: 'tick' });
           }),
         output: () => output,
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode) return done();
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-          }),
+        stop: () => stopChild(child),
       }),
     );
   });

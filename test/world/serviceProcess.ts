@@ -29,6 +29,16 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/** Stop a child process: SIGTERM, then SIGKILL if it has not exited within 3 s. Resolves once it has exited. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  });
+}
+
 export async function startService(env: Record<string, string | undefined>, options: { port?: number } = {}): Promise<RunningService> {
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...env, PORT: String(options.port ?? 0), HOST: '127.0.0.1' })) if (v !== undefined) childEnv[k] = v;
@@ -68,13 +78,7 @@ export async function startService(env: Record<string, string | undefined>, opti
     },
     logs: () => output,
     replies: () => replies,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
+    stop: () => stopChild(child),
   };
 }
 
