@@ -4,13 +4,13 @@ import {
   assignee,
   hostCli,
   narrowestScope,
-  resourceIdExpr,
   roleAssignmentCreate,
   roleAssignmentList,
   targetHost,
   vaultName,
   type CommandContext,
 } from './commands';
+import { controlPlaneTrap } from '../engine/propagation';
 import { OPERATIONS } from './operations';
 
 /**
@@ -237,7 +237,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
       const roles = ctx.evidence.roles;
       const held = roles?.lookedUp ? [...new Set(roles.assignments.map((a) => `${a.roleName} at ${a.scope}`))] : [];
       const parts = [`Principal ${ctx.claims?.oid ?? '(unknown)'} authenticated, but holds no role granting ${op.permission} at ${narrowestScope(ctx.target)}.`];
-      if (op.plane === 'data' && held.length && roles!.assignments.every((a) => a.plane !== 'data'))
+      if (controlPlaneTrap(ctx.target, roles))
         parts.push(`It holds only control-plane roles (${held.join('; ')}): they carry no data actions, so they never cure a data-plane 403 — the control-plane vs data-plane trap. Grant the data-plane role ${op.leastRole.name} instead.`);
       else if (op.plane === 'data') parts.push(`Control-plane roles (Owner, Contributor, Reader) do not help here: they carry no data actions. Grant the data-plane role ${op.leastRole.name}.`);
       if (roles?.lookedUp && !held.length) parts.push('It holds no role at or above this scope.');
@@ -373,6 +373,3 @@ export function categoryOf(cause: Cause, stage: Stage): Category {
   const c = CAUSE_CATALOG[cause].category;
   return typeof c === 'function' ? c(stage) : c;
 }
-
-// Re-exported for the README generator/tests.
-export { resourceIdExpr };

@@ -143,3 +143,10 @@ export function grantsAction(role: BuiltInRole, action: string): boolean {
 export function grantsDataAction(role: BuiltInRole, dataAction: string): boolean {
   return role.dataActions.some((a) => permissionMatches(a, dataAction));
 }
+
+/** ARM scope inheritance: an assignment at `scope` applies to `resourceId` (same id, or an ancestor at a path boundary). */
+export function scopeCovers(scope: string, resourceId: string): boolean {
+  const s = scope.replace(/\/+$/, '').toLowerCase();
+  const r = resourceId.replace(/\/+$/, '').toLowerCase();
+  return s === '' || r === s || r.startsWith(`${s}/`);
+}

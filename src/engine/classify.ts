@@ -3,7 +3,7 @@ import type { Settings, Target } from '../config';
 import type { CallFailure } from '../targets/probe';
 import type { Cause, Claims, Transport } from '../verdict';
 import { issuerTenant } from './claims';
-import type { AcquisitionFailure, EndpointProbes } from './identity';
+import { onAppServicePlatform, type AcquisitionFailure, type EndpointProbes } from './identity';
 import { sameOutcome, type RawProbeResult } from './rawProbe';
 
 /**
@@ -12,11 +12,6 @@ import { sameOutcome, type RawProbeResult } from './rawProbe';
  * x-ms-error-code); message text only where the service has no code for it (Key Vault's AKVnnnnn, Storage's
  * AuthenticationErrorDetail).
  */
-
-/** True when the process runs on an App Service-family host (the platform's own variables say so). */
-export function onAppServicePlatform(settings: Settings): boolean {
-  return !!(settings.platform.siteName || settings.platform.containerAppName);
-}
 
 /** Read the raw probes against the SDK's outcome: which part of the chain is at fault. */
 export function interpretProbes(

@@ -61,6 +61,11 @@ export type Acquisition =
   | { ok: true; grant: TokenGrant; durationMs: number; protocol: IdentityProtocol; endpoint?: string; selector: string; raw?: EndpointProbes }
   | { ok: false; failure: AcquisitionFailure; durationMs: number };
 
+/** True when the process runs on an App Service-family host (the platform's own variables say so). */
+export function onAppServicePlatform(settings: Settings): boolean {
+  return !!(settings.platform.siteName || settings.platform.containerAppName);
+}
+
 /** Which protocol @azure/identity will use on this host, decided exactly as MSAL decides it. */
 export function identityProtocol(settings: Settings): IdentityProtocol {
   const p = settings.platform;
@@ -201,7 +206,8 @@ export async function acquireToken(settings: Settings, audience: string, deadlin
   const attempt = await acquireWithSdk(settings, audience, deadline);
   if (attempt.ok && !options.rawProbe) return attempt;
   if (!attempt.ok && (attempt.failure.reason === 'no_endpoint' || attempt.failure.reason === 'deadline')) return attempt;
-  if (!attempt.ok && attempt.failure.raw?.direct && !attempt.failure.raw.proxy) return attempt;
+  // Off Azure the IMDS ping already probed raw (and found nobody there).
+  if (!attempt.ok && attempt.failure.raw?.direct) return attempt;
   const raw = await probeEndpoint(settings, audience, deadline, attempt.ok ? undefined : attempt.failure.raw?.direct);
   if (attempt.ok) return { ...attempt, raw };
   return { ...attempt, failure: { ...attempt.failure, raw }, durationMs: attempt.durationMs };
@@ -218,10 +224,9 @@ async function acquireWithSdk(settings: Settings, audience: string, deadline: De
     durationMs: Date.now() - started,
   });
 
-  const p = settings.platform;
   // On App Service / Functions / Container Apps the platform injects IDENTITY_ENDPOINT only once an identity is
   // enabled: its absence is the proof, and asking IMDS (which those hosts do not serve) would only burn the deadline.
-  if ((p.siteName || p.containerAppName) && protocol === 'imds') {
+  if (onAppServicePlatform(settings) && protocol === 'imds') {
     return fail({ reason: 'no_endpoint' });
   }
 
@@ -232,7 +237,7 @@ async function acquireWithSdk(settings: Settings, audience: string, deadline: De
   const nobodyThere = new AbortController();
   const stageSignal = AbortSignal.any([timed, nobodyThere.signal]);
   let imdsPing: RawProbeResult | undefined;
-  if (protocol === 'imds' && !p.siteName && !p.containerAppName) {
+  if (protocol === 'imds' && !onAppServicePlatform(settings)) {
     void rawProbe(settings, audience, { timeoutMs: Math.min(IMDS_PING_MS, stageBudget), signal: timed }).then((r) => {
       imdsPing = r;
       if (r.status === undefined && r.transport) nobodyThere.abort(new Error('no IMDS'));

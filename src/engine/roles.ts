@@ -2,9 +2,8 @@ import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import type { TokenCredential } from '@azure/identity';
 import { roleAssignmentList, type CommandContext } from '../catalog/commands';
 import { OPERATIONS } from '../catalog/operations';
-import { grantsAction, grantsDataAction, roleById, type BuiltInRole } from '../catalog/roles';
+import { grantsAction, grantsDataAction, roleById, scopeCovers, type BuiltInRole } from '../catalog/roles';
 import type { Settings, Target } from '../config';
-import { scopeCovers } from '../targets/armResource';
 import { callFailureFromError } from '../targets/probe';
 import type { RoleEvidence } from '../verdict';
 

@@ -1,14 +1,8 @@
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import type { ArmResourceTarget } from '../config';
-import { roleById } from '../catalog/roles';
+import { roleById, scopeCovers } from '../catalog/roles';
 import { correlationFrom, guarded, type Probe } from './probe';
 
-/** Whether an assignment at `scope` applies to `resourceId` (same id, or an ancestor at a path boundary). */
-export function scopeCovers(scope: string, resourceId: string): boolean {
-  const s = scope.replace(/\/+$/, '').toLowerCase();
-  const r = resourceId.replace(/\/+$/, '').toLowerCase();
-  return s === '' || r === s || r.startsWith(`${s}/`);
-}
 
 /**
  * Read the role assignments at the scope that name this principal (assignedTo(oid)): a control-plane read that
