@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startWorld, type World } from '../world';
-import { KV_OK_ID, TENANT_ID, serviceEnv, stageStandardWorld, standardTargets } from '../world/scenario';
+import { HOSTILE_MESSAGE, serviceEnv, stageHostileVault, stageStandardWorld, standardTargets } from '../world/scenario';
 import { REPO_ROOT } from '../world/paths';
 import type { Verdict } from '../../src/verdict';
 import { startService, type RunningService } from '../integration/harness';
@@ -18,7 +18,6 @@ declare function getComputedStyle(element: unknown): { borderTopColor: string; b
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'artifacts', 'browser');
-const HOSTILE_MESSAGE = '<img src=x onerror=alert(1)>';
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 
 let world: World;
@@ -52,15 +51,7 @@ async function open(url: string): Promise<Page> {
 beforeAll(async () => {
   world = await startWorld();
   await stageStandardWorld(world);
-  world.state.vaults.push({
-    name: 'kv-hostile',
-    resourceId: KV_OK_ID.replace('kv-ok', 'kv-hostile'),
-    tenantId: TENANT_ID,
-    authorization: 'rbac',
-    secrets: {},
-    fault: { status: 500, body: JSON.stringify({ error: { code: 'X', message: HOSTILE_MESSAGE } }) },
-  });
-  const targets = [...standardTargets(world), { name: 'kv-hostile', kind: 'keyVaultSecret', vaultUrl: world.vaultUrl('kv-hostile'), secretName: 'app-secret' }];
+  const targets = [...standardTargets(world), stageHostileVault(world)];
   const onePerKind = JSON.stringify(standardTargets(world).filter((t: { name: string }) => ['kv-ok', 'blob-ok', 'arm-ok'].includes(t.name)));
   [svc, noIdentity, browser] = await Promise.all([
     startService(serviceEnv(world, { DIAGNOSE_TARGETS: JSON.stringify(targets) })),

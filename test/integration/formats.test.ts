@@ -1,5 +1,5 @@
 import { startWorld, type World } from '../world';
-import { EXPECTED_CAUSES, KV_OK_ID, TENANT_ID, serviceEnv, stageStandardWorld, standardTargets } from '../world/scenario';
+import { EXPECTED_CAUSES, HOSTILE_MESSAGE, serviceEnv, stageHostileVault, stageStandardWorld, standardTargets } from '../world/scenario';
 import type { Verdict } from '../../src/verdict';
 import { parseJunit } from '../unit/output/junitXml';
 import { expectNoLeaks, startService, type RunningService } from './harness';
@@ -9,7 +9,6 @@ import { expectNoLeaks, startService, type RunningService } from './harness';
  * message is markup, to prove what a service says is shown, never executed.
  */
 
-const HOSTILE_MESSAGE = '<img src=x onerror=alert(1)>';
 
 let world: World;
 let svc: RunningService;
@@ -18,15 +17,7 @@ let verdict: Verdict;
 beforeAll(async () => {
   world = await startWorld();
   await stageStandardWorld(world);
-  world.state.vaults.push({
-    name: 'kv-hostile',
-    resourceId: KV_OK_ID.replace('kv-ok', 'kv-hostile'),
-    tenantId: TENANT_ID,
-    authorization: 'rbac',
-    secrets: {},
-    fault: { status: 500, body: JSON.stringify({ error: { code: 'X', message: HOSTILE_MESSAGE } }) },
-  });
-  const targets = [...standardTargets(world), { name: 'kv-hostile', kind: 'keyVaultSecret', vaultUrl: world.vaultUrl('kv-hostile'), secretName: 'app-secret' }];
+  const targets = [...standardTargets(world), stageHostileVault(world)];
   svc = await startService(serviceEnv(world, { DIAGNOSE_TARGETS: JSON.stringify(targets) }));
   verdict = (await svc.diagnose()).verdict;
 }, 60_000);

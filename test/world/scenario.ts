@@ -183,3 +183,22 @@ export function serviceEnv(world: World, overrides: Record<string, string | unde
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   return out;
 }
+
+/** A message a hostile or broken service might send: markup that must come out as text in every format. */
+export const HOSTILE_MESSAGE = '<img src=x onerror=alert(1)>';
+
+/**
+ * Stage vault `kv-hostile`, whose every answer is a 500 carrying HOSTILE_MESSAGE, and return its target — for the
+ * tests that check every output escapes what a service said.
+ */
+export function stageHostileVault(world: World): DiagnoseTarget {
+  world.state.vaults.push({
+    name: 'kv-hostile',
+    resourceId: vaultId('kv-hostile'),
+    tenantId: TENANT_ID,
+    authorization: 'rbac',
+    secrets: {},
+    fault: { status: 500, body: JSON.stringify({ error: { code: 'X', message: HOSTILE_MESSAGE } }) },
+  });
+  return { name: 'kv-hostile', kind: 'keyVaultSecret', vaultUrl: world.vaultUrl('kv-hostile'), secretName: 'app-secret' };
+}
