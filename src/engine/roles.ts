@@ -32,25 +32,43 @@ export async function lookupRoles(args: {
     retryOptions: { maxRetries: 0 },
   });
   const op = OPERATIONS[target.kind];
+  const touched = operationScope(target, scope);
   try {
-    const [page, effective] = await Promise.all([
-      client.roleAssignments.listForScope(scope, { filter: `assignedTo('${oid}')`, abortSignal: signal }).byPage().next(),
+    // Two filters, as ARM defines them (Role Assignments - List For Scope, api-version 2022-04-01,
+    // https://learn.microsoft.com/rest/api/authorization/role-assignments/list-for-scope): assignedTo('<oid>') lists the
+    // principal's assignments including those through its groups (role-assignments-list-rest: "transitive for
+    // groups"); principalId eq '<oid>' returns assignments "at, above or below the scope" — the finer scopes (one
+    // secret, one container) that decide access too.
+    const [viaGroups, direct, effective] = await Promise.all([
+      firstPage(client.roleAssignments.listForScope(scope, { filter: `assignedTo('${oid}')`, abortSignal: signal })),
+      firstPage(client.roleAssignments.listForScope(scope, { filter: `principalId eq '${oid}'`, abortSignal: signal })),
       effectivePermissions(client, scope, signal),
     ]);
-    const applicable = (page.done ? [] : page.value).filter((a) => a.scope !== undefined && scopeCovers(a.scope, scope));
+    const seen = new Set<string>();
+    const listed = [...viaGroups, ...direct].filter((a) => {
+      const key = (a.id ?? `${a.scope}|${a.roleDefinitionId}|${a.principalId}`).toLowerCase();
+      return a.scope !== undefined && !seen.has(key) && seen.add(key);
+    });
+    // Assignments that reach the operation (at or above what it touches) or sit below the resource (finer grants:
+    // they reach a sibling secret or container, not this one — worth saying, never counted as covering).
+    const relevant = listed.filter((a) => scopeCovers(a.scope!, touched) || scopeCovers(scope, a.scope!));
     const assignments = await Promise.all(
-      applicable.map(async (a) => {
+      relevant.map(async (a) => {
         const id = a.roleDefinitionId ?? '';
         const role = roleById(id) ?? (await definitionOf(client, scope, id, signal));
-        const covers = role ? (op.plane === 'data' ? grantsDataAction(role, op.permission) : grantsAction(role, op.permission)) : false;
+        const reaches = scopeCovers(a.scope!, touched);
+        const grants = role ? (op.plane === 'data' ? grantsDataAction(role, op.permission) : grantsAction(role, op.permission)) : false;
+        const relation = sameScope(a.scope!, touched) ? ('at' as const) : reaches ? ('above' as const) : ('below' as const);
         return {
           roleName: role?.name ?? id.split('/').pop() ?? 'unknown',
           roleDefinitionId: id.split('/').pop() ?? id,
           scope: a.scope!,
           plane: role ? (role.dataActions.length ? ('data' as const) : ('control' as const)) : ('unknown' as const),
-          coversOperation: covers,
+          coversOperation: grants && reaches,
           ...(a.principalId ? { principalId: a.principalId } : {}),
           ...(a.createdOn ? { createdOn: new Date(a.createdOn).toISOString() } : {}),
+          ...(a.condition ? { condition: a.condition } : {}),
+          scopeRelation: relation,
         };
       }),
     );
@@ -72,6 +90,26 @@ export async function lookupRoles(args: {
       lookup,
     };
   }
+}
+
+async function firstPage<T>(pages: { byPage(): AsyncIterableIterator<T[]> }): Promise<T[]> {
+  const page = await pages.byPage().next();
+  return page.done ? [] : page.value;
+}
+
+function sameScope(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
+}
+
+/**
+ * What the probe's operation touches, below the resource: one secret (Key Vault RBAC can be granted per secret),
+ * one container. ARM targets touch the resource itself.
+ */
+export function operationScope(target: Target, resourceScope: string): string {
+  const base = resourceScope.replace(/\/+$/, '');
+  if (target.kind === 'keyVaultSecret') return `${base}/secrets/${target.secretName}`;
+  if (target.kind === 'storageBlob') return `${base}/blobServices/default/containers/${target.container}`;
+  return base;
 }
 
 /** The caller's effective permissions, where ARM offers the read for this kind of scope (not for subscriptions). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ALL_ROLES, ROLES, grantsAction, grantsDataAction, roleById, type BuiltInRole, type RoleKey } from '../../src/catalog/roles';
-import type { Assignment } from './model';
+import type { Assignment, Group } from './model';
 
 /** ARM ids compare case-insensitively and without trailing slashes. */
 export function normalizeScope(id: string): string {
@@ -40,7 +40,7 @@ export function newAssignment(
   principalId: string,
   roleKeyOrId: RoleKey | string,
   scope: string,
-  opts: { createdOn?: Date; propagationDelaySeconds?: number } = {},
+  opts: { createdOn?: Date; propagationDelaySeconds?: number; condition?: string } = {},
 ): Assignment {
   const assignment: Assignment = {
     id: randomUUID(),
@@ -50,7 +50,36 @@ export function newAssignment(
     createdOn: opts.createdOn ?? new Date(),
   };
   if (opts.propagationDelaySeconds !== undefined) assignment.propagationDelaySeconds = opts.propagationDelaySeconds;
+  if (opts.condition !== undefined) assignment.condition = opts.condition;
   return assignment;
+}
+
+/**
+ * Who is asking: the token's oid, the groups it belongs to, and when its token was minted. A grant to a group reaches
+ * a managed identity only through a token minted after it (the platform caches tokens ~24 h; azure-identity-facts.md §4).
+ * A bare string is a principal with no groups.
+ */
+export type Caller = string | { oid: string; groups: readonly Group[]; tokenIatSeconds?: number };
+
+export function callerOf(oid: string, groups: readonly Group[], tokenIatSeconds: unknown): Caller {
+  return { oid, groups, ...(typeof tokenIatSeconds === 'number' ? { tokenIatSeconds } : {}) };
+}
+
+/** Whether an assignment names the caller: directly, or (once its token carries it) through a group. */
+function reaches(a: Assignment, caller: Caller): boolean {
+  const oid = (typeof caller === 'string' ? caller : caller.oid).toLowerCase();
+  if (a.principalId.toLowerCase() === oid) return true;
+  if (typeof caller === 'string') return false;
+  const group = caller.groups.find((g) => g.id.toLowerCase() === a.principalId.toLowerCase());
+  if (!group || !group.members.some((m) => m.toLowerCase() === oid)) return false;
+  return caller.tokenIatSeconds === undefined || caller.tokenIatSeconds * 1000 >= a.createdOn.getTime();
+}
+
+/** The ids an `assignedTo('<oid>')` filter matches: the principal and every group it is a member of. */
+export function principalAndGroups(oid: string, groups: readonly Group[]): Set<string> {
+  const ids = new Set([oid.toLowerCase()]);
+  for (const g of groups) if (g.members.some((m) => m.toLowerCase() === oid.toLowerCase())) ids.add(g.id.toLowerCase());
+  return ids;
 }
 
 export interface EffectiveGrant {
@@ -61,13 +90,13 @@ export interface EffectiveGrant {
 /** Assignments of `principalId` that apply to `resourceId` and have propagated by `nowMs`. */
 export function effectiveGrants(
   assignments: readonly Assignment[],
-  principalId: string,
+  principalId: Caller,
   resourceId: string,
   nowMs: number,
 ): EffectiveGrant[] {
   const out: EffectiveGrant[] = [];
   for (const a of assignments) {
-    if (a.principalId.toLowerCase() !== principalId.toLowerCase()) continue;
+    if (!reaches(a, principalId) || a.condition !== undefined) continue;
     if (!scopeCovers(a.scope, resourceId) || !isEffective(a, nowMs)) continue;
     const role = roleById(a.roleDefinitionId);
     if (role) out.push({ assignment: a, role });
@@ -78,7 +107,7 @@ export function effectiveGrants(
 /** The grant that allows a data action (Key Vault / Storage data plane), if any. */
 export function findDataActionGrant(
   assignments: readonly Assignment[],
-  principalId: string,
+  principalId: Caller,
   resourceId: string,
   dataAction: string,
   nowMs: number,
@@ -89,7 +118,7 @@ export function findDataActionGrant(
 /** The grant that allows a control-plane action (ARM), if any. */
 export function findActionGrant(
   assignments: readonly Assignment[],
-  principalId: string,
+  principalId: Caller,
   resourceId: string,
   action: string,
   nowMs: number,
