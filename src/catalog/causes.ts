@@ -15,7 +15,7 @@ import {
 import { controlPlaneTrap, whyIneffective } from '../engine/propagation';
 import { forbiddenCode } from './forbiddenCodes';
 import { OPERATIONS } from './operations';
-import { comment, oneLine, sh } from './shell';
+import { comment, idOr, oneLine, sh } from './shell';
 
 /**
  * The cause catalog: every cause's category, status, title, what the user sees, and the explanation and fix
@@ -164,7 +164,9 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
       if (proxy && !proxy.bypassed) {
         const host = (ctx.evidence.identityEndpoint?.endpoint ?? '169.254.169.254').split(':')[0]!;
         const current = ctx.evidence.settings?.NO_PROXY;
-        const list = [...new Set([...(current && current !== 'absent' ? current.split(',') : []), 'localhost', '127.0.0.1', host, '169.254.169.254'])].join(',');
+        // Only host-shaped entries are carried over: the list is pasted into a command.
+        const hostShaped = (e: string) => /^[A-Za-z0-9.*:[\]_-]+$/.test(e);
+        const list = [...new Set([...(current && current !== 'absent' ? current.split(',') : []), 'localhost', '127.0.0.1', host, '169.254.169.254'])].filter(hostShaped).join(',');
         return [`az ${h.group} config appsettings set -g ${h.rg} -n ${h.name} --settings ${sh(`NO_PROXY=${list}`)}`, `export ${sh(`NO_PROXY=${list}`)}   # locally`];
       }
       return [
@@ -402,7 +404,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     fix: (ctx) => {
       const t = ctx.target;
       if (t.kind === 'keyVaultSecret')
-        return [`az keyvault secret set-attributes --vault-name ${vaultArg(t.vaultUrl)} --name ${sh(t.secretName)} --enabled true`, comment('or point the workload at an enabled version')];
+        return [`az keyvault secret set-attributes --vault-name ${vaultArg(t.vaultUrl)} --name ${idOr(t.secretName, (v) => /^[0-9A-Za-z-]{1,127}$/.test(v), 'secret-name')} --enabled true`, comment('or point the workload at an enabled version')];
       if (t.kind === 'storageBlob')
         return [
           `az storage account show --name ${accountArg(t.accountUrl)} --query "{status:statusOfPrimary, provisioning:provisioningState}" -o json`,

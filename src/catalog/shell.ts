@@ -9,9 +9,14 @@
 
 const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
-/** One bash word holding exactly `value`. Plain values (ids, names, URLs without specials) stay readable. */
+/**
+ * One bash word holding exactly `value`. Plain values (ids, names, URLs without specials) stay readable. A value with
+ * control characters (a line break above all) cannot be pasted as one line: it becomes a placeholder.
+ */
 export function sh(value: string): string {
   if (value !== '' && PLAIN.test(value)) return value;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\u2028\u2029]/.test(value)) return '<value-with-control-characters>';
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
