@@ -15,6 +15,8 @@ const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
  */
 export function sh(value: string): string {
   if (value !== '' && PLAIN.test(value)) return value;
+  // Spaces only (a role name): double quotes read better and nothing in such a value is special inside them.
+  if (/^[A-Za-z0-9_@%+=:,./ -]+$/.test(value)) return `"${value}"`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\u2028\u2029]/.test(value)) return '<value-with-control-characters>';
   return `'${value.replace(/'/g, `'\\''`)}'`;

@@ -296,7 +296,7 @@ describe('the two promises, over every verdict in this file', () => {
       }
       const found = (c.evidence.roles?.assignments ?? []).map((a) => [a.roleName, a.scope] as const);
       const creates = c.fix.filter((l) => l.startsWith('az role assignment create'));
-      const recreated = creates.filter((l) => found.some(([role, scope]) => l.includes(`--role '${role}'`) && new RegExp(`--scope ${scope.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`).test(l)));
+      const recreated = creates.filter((l) => found.some(([role, scope]) => l.includes(`--role "${role}"`) && new RegExp(`--scope ${scope.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`).test(l)));
       expect({ target: c.target, recreated }).toEqual({ target: c.target, recreated: [] });
     }
     expect(judged).toBeGreaterThanOrEqual(3);
