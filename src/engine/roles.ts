@@ -8,9 +8,10 @@ import { callFailureFromError } from '../targets/probe';
 import type { RoleEvidence } from '../verdict';
 
 /**
- * After a 403: what does the identity hold at the target's scope? Two control-plane reads, both covered by Reader
+ * After a 403: what does the identity hold at the target's scope? Control-plane reads, all covered by Reader
  * (`*\/read`): the caller's own effective permissions (Permissions - List For Resource / Resource Group) and the role
- * assignments naming its oid at and above the scope (roleAssignments.listForScope with assignedTo()). Role names
+ * assignments naming its oid — directly or through its groups — at, above and below the scope (roleAssignments.listForScope
+ * with assignedTo() and with principalId eq). Role names
  * come from the one built-in role table; unknown ids from roleDefinitions.get. If the identity may not read these,
  * that is evidence too, with the command to look yourself. Never throws.
  */
@@ -51,12 +52,12 @@ export async function lookupRoles(args: {
     });
     // Assignments that reach the operation (at or above what it touches) or sit below the resource (finer grants:
     // they reach a sibling secret or container, not this one — worth saying, never counted as covering).
-    const relevant = listed.filter((a) => scopeCovers(a.scope!, touched) || scopeCovers(scope, a.scope!));
+    const relevant = listed.filter((a) => reachesScope(a.scope!, touched) || scopeCovers(scope, a.scope!));
     const assignments = await Promise.all(
       relevant.map(async (a) => {
         const id = a.roleDefinitionId ?? '';
         const role = roleById(id) ?? (await definitionOf(client, scope, id, signal));
-        const reaches = scopeCovers(a.scope!, touched);
+        const reaches = reachesScope(a.scope!, touched);
         const grants = role ? (op.plane === 'data' ? grantsDataAction(role, op.permission) : grantsAction(role, op.permission)) : false;
         const relation = sameScope(a.scope!, touched) ? ('at' as const) : reaches ? ('above' as const) : ('below' as const);
         return {
@@ -95,6 +96,14 @@ export async function lookupRoles(args: {
 async function firstPage<T>(pages: { byPage(): AsyncIterableIterator<T[]> }): Promise<T[]> {
   const page = await pages.byPage().next();
   return page.done ? [] : page.value;
+}
+
+/**
+ * Whether an assignment ARM listed reaches what the operation touches. A management-group id is not a path prefix of
+ * the subscription below it, but ARM lists one at a resource's scope only when it sits above: it reaches.
+ */
+function reachesScope(assignmentScope: string, touched: string): boolean {
+  return /^\/providers\/Microsoft\.Management\/managementGroups\//i.test(assignmentScope) || scopeCovers(assignmentScope, touched);
 }
 
 function sameScope(a: string, b: string): boolean {

@@ -16,6 +16,10 @@ const oid = USER_IDENTITY.principalId;
 const GROUP_ID = '5d3c2b1a-0f9e-4d8c-b7a6-1234567890ab';
 const RG_COND = `${SUBSCRIPTION}/resourceGroups/rg-cond`;
 const RG_YOUNG = `${SUBSCRIPTION}/resourceGroups/rg-young`;
+/** A second subscription, alone under a management group: grants there reach nothing else staged. */
+const SUB2_ID = '6c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+const RG_MG = `/subscriptions/${SUB2_ID}/resourceGroups/rg-mg`;
+const MG = '/providers/Microsoft.Management/managementGroups/mg-platform';
 const vaultId = (name: string, rg = RG_APP) => `${rg}/providers/Microsoft.KeyVault/vaults/${name}`;
 const accountId = (name: string) => `${RG_APP}/providers/Microsoft.Storage/storageAccounts/${name}`;
 const containerScope = (account: string, container: string) => `${accountId(account)}/blobServices/default/containers/${container}`;
@@ -56,6 +60,10 @@ beforeAll(async () => {
   // Grants at a resource group reach every vault in it: the "above" cases get groups of their own.
   world.state.arm.resourceGroups.push(RG_COND, RG_YOUNG);
   for (const rg of [RG_COND, RG_YOUNG]) world.grant(oid, 'reader', rg, { createdOn: ago(DAY) });
+  world.state.arm.subscriptions.push(SUB2_ID);
+  world.state.arm.resourceGroups.push(RG_MG);
+  world.state.arm.managementGroups = [{ id: MG, subscriptions: [SUB2_ID] }];
+  world.grant(oid, 'reader', RG_MG, { createdOn: ago(DAY) });
   const targets = [
     // Key Vault: old grant with a condition at the vault; old grant at a resource group with a condition (above);
     // young grant at the resource group (above); a grant through a group the token does not carry yet; a grant on
@@ -63,6 +71,7 @@ beforeAll(async () => {
     vault('kvcond'),
     vault('kvrgcond', {}, RG_COND),
     vault('kvrgyoung', {}, RG_YOUNG),
+    vault('kvmg', {}, RG_MG),
     vault('kvgroup'),
     vault('kvothersecret'),
     vault('kvthissecret'),
@@ -85,6 +94,8 @@ beforeAll(async () => {
   world.grant(oid, 'keyVaultSecretsUser', vaultId('kvcond'), { createdOn: ago(2 * DAY), condition: CONDITION });
   world.grant(oid, 'keyVaultSecretsUser', RG_COND, { createdOn: ago(3 * DAY), condition: CONDITION });
   world.grant(oid, 'keyVaultSecretsUser', RG_YOUNG, { createdOn: ago(120), propagationDelaySeconds: 600 });
+  // Management-group scope: data roles "may take hours" there.
+  world.grant(oid, 'keyVaultSecretsUser', MG, { createdOn: ago(1800), propagationDelaySeconds: 3 * 3600 });
   world.grant(GROUP_ID, 'keyVaultSecretsUser', vaultId('kvgroup'), { createdOn: ago(30) });
   world.grant(oid, 'keyVaultSecretsUser', `${vaultId('kvothersecret')}/secrets/other`, { createdOn: ago(2 * DAY) });
   world.grant(oid, 'keyVaultSecretsUser', `${vaultId('kvthissecret')}/secrets/app-secret`, { createdOn: ago(2 * DAY) });
@@ -129,6 +140,15 @@ describe('1. propagation judged by the grant\'s age', () => {
     expect(c.propagation!.retryAfterSeconds).toBeGreaterThan(400);
     expect(c.propagation!.retryAfterSeconds).toBeLessThanOrEqual(480);
     expect(c.propagation!.advice).toContain(RG_YOUNG);
+  });
+
+  it('finds a grant at a management group above the subscription and gives it hours, not minutes', () => {
+    const c = checkOf(mainVerdict, 'kvmg');
+    expect(c.cause).toBe('propagation_pending');
+    expect(c.evidence.roles?.assignments).toContainEqual(expect.objectContaining({ scope: MG, coversOperation: true, scopeRelation: 'above' }));
+    expect(c.propagation).toMatchObject({ expectedWindowSeconds: 7200 });
+    expect(c.propagation!.retryAfterSeconds).toBeGreaterThan(5000);
+    expect(c.propagation!.advice).toContain('management-group scope');
   });
 
   it('waits for a new token when the grant came through a group after the token was minted', () => {

@@ -184,7 +184,7 @@ export function startArm(deps: ArmDeps): Promise<Service> {
     }
 
     function callerFor(c: TokenClaims): Caller {
-      return callerOf(oidOf(c), state.groups, c.iat);
+      return callerOf(oidOf(c), state.groups, c.iat, state.arm.managementGroups);
     }
 
     function authorizationFailed(c: TokenClaims, action: string, scope: string): void {
@@ -274,7 +274,10 @@ export function startArm(deps: ArmDeps): Promise<Service> {
       const names = assignedTo !== undefined ? principalAndGroups(assignedTo, state.groups) : principalEq !== undefined ? new Set([principalEq.toLowerCase()]) : undefined;
       // Listing shows assignments as soon as they are written; only decisions wait for propagation.
       const value = state.assignments
-        .filter((a) => (atScope ? scopeCovers(a.scope, scope) : scopeCovers(a.scope, scope) || scopeCovers(scope, a.scope)))
+        .filter((a) => {
+          const mgs = state.arm.managementGroups;
+          return atScope ? scopeCovers(a.scope, scope, mgs) : scopeCovers(a.scope, scope, mgs) || scopeCovers(scope, a.scope, mgs);
+        })
         .filter((a) => names === undefined || names.has(a.principalId.toLowerCase()))
         .map(assignmentBody);
       reply(200, { value });

@@ -180,7 +180,7 @@ export function startKeyVault(deps: KeyVaultDeps): Promise<Service> {
       }
       const target = secret === undefined ? v.resourceId : `${v.resourceId}/secrets/${secret}`;
       const action = secret === undefined ? LIST_SECRETS : GET_SECRET;
-      return findDataActionGrant(deps.state.assignments, callerOf(oid, deps.state.groups, c.iat), target, action, deps.nowMs()) !== undefined;
+      return findDataActionGrant(deps.state.assignments, callerOf(oid, deps.state.groups, c.iat, deps.state.arm.managementGroups), target, action, deps.nowMs()) !== undefined;
     }
 
     function denied(v: Vault, c: TokenClaims, secret: string | undefined): void {

@@ -87,6 +87,14 @@ export interface ArmState {
   resourceGroups: string[];
   /** Full resource ids. */
   resources: string[];
+  /** Management groups (`/providers/Microsoft.Management/managementGroups/<name>`) and the subscriptions under them. */
+  managementGroups?: ManagementGroup[];
+}
+
+export interface ManagementGroup {
+  id: string;
+  /** Subscription GUIDs. */
+  subscriptions: string[];
 }
 
 export type IdentityFault =

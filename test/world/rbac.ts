@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ALL_ROLES, ROLES, grantsAction, grantsDataAction, roleById, type BuiltInRole, type RoleKey } from '../../src/catalog/roles';
-import type { Assignment, Group } from './model';
+import type { Assignment, Group, ManagementGroup } from './model';
 
 /** ARM ids compare case-insensitively and without trailing slashes. */
 export function normalizeScope(id: string): string {
@@ -12,10 +12,14 @@ export function normalizeScope(id: string): string {
  * Role assignments are inherited downwards: one at `/subscriptions/s/resourceGroups/rg` applies to every resource in
  * rg. The prefix must end at a `/` boundary, so `rg-app` does not cover `rg-app2`.
  */
-export function scopeCovers(scope: string, resourceId: string): boolean {
+export function scopeCovers(scope: string, resourceId: string, managementGroups: readonly ManagementGroup[] = []): boolean {
   const s = normalizeScope(scope);
   const r = normalizeScope(resourceId);
-  return s === '/' || r === s || r.startsWith(s + '/');
+  if (s === '/' || r === s || r.startsWith(s + '/')) return true;
+  // A management group is no path prefix: it covers the subscriptions placed under it, and all below them.
+  const mg = managementGroups.find((m) => normalizeScope(m.id) === s);
+  const sub = /^\/subscriptions\/([^/]+)/.exec(r)?.[1];
+  return !!mg && !!sub && mg.subscriptions.some((x) => x.toLowerCase() === sub);
 }
 
 /**
@@ -59,10 +63,10 @@ export function newAssignment(
  * a managed identity only through a token minted after it (the platform caches tokens ~24 h; azure-identity-facts.md §4).
  * A bare string is a principal with no groups.
  */
-export type Caller = string | { oid: string; groups: readonly Group[]; tokenIatSeconds?: number };
+export type Caller = string | { oid: string; groups: readonly Group[]; tokenIatSeconds?: number; managementGroups?: readonly ManagementGroup[] };
 
-export function callerOf(oid: string, groups: readonly Group[], tokenIatSeconds: unknown): Caller {
-  return { oid, groups, ...(typeof tokenIatSeconds === 'number' ? { tokenIatSeconds } : {}) };
+export function callerOf(oid: string, groups: readonly Group[], tokenIatSeconds: unknown, managementGroups: readonly ManagementGroup[] = []): Caller {
+  return { oid, groups, managementGroups, ...(typeof tokenIatSeconds === 'number' ? { tokenIatSeconds } : {}) };
 }
 
 /** Whether an assignment names the caller: directly, or (once its token carries it) through a group. */
@@ -97,7 +101,7 @@ export function effectiveGrants(
   const out: EffectiveGrant[] = [];
   for (const a of assignments) {
     if (!reaches(a, principalId) || a.condition !== undefined) continue;
-    if (!scopeCovers(a.scope, resourceId) || !isEffective(a, nowMs)) continue;
+    if (!scopeCovers(a.scope, resourceId, typeof principalId === 'string' ? [] : principalId.managementGroups) || !isEffective(a, nowMs)) continue;
     const role = roleById(a.roleDefinitionId);
     if (role) out.push({ assignment: a, role });
   }

@@ -165,7 +165,7 @@ export function startStorageFront(deps: StorageFrontDeps): Promise<Service> {
           return invalidAuth('Lifetime validation failed. The token is not yet valid.');
       }
     }
-    const oid = callerOf(String(check.claims.oid ?? ''), state.groups, check.claims.iat);
+    const oid = callerOf(String(check.claims.oid ?? ''), state.groups, check.claims.iat, state.arm.managementGroups);
 
     if (account.disabled) {
       // https://learn.microsoft.com/rest/api/storageservices/common-rest-api-error-codes : AccountIsDisabled (403).
