@@ -34,6 +34,8 @@ export async function lookupRoles(args: {
   });
   const op = OPERATIONS[target.kind];
   const touched = operationScope(target, scope);
+  // The caller's own effective permissions need no role to read: kept even when listing assignments is refused.
+  const effectiveRead = effectivePermissions(client, scope, signal);
   try {
     // Two filters, as ARM defines them (Role Assignments - List For Scope, api-version 2022-04-01,
     // https://learn.microsoft.com/rest/api/authorization/role-assignments/list-for-scope): assignedTo('<oid>') lists the
@@ -43,7 +45,7 @@ export async function lookupRoles(args: {
     const [viaGroups, direct, effective] = await Promise.all([
       firstPage(client.roleAssignments.listForScope(scope, { filter: `assignedTo('${oid}')`, abortSignal: signal })),
       firstPage(client.roleAssignments.listForScope(scope, { filter: `principalId eq '${oid}'`, abortSignal: signal })),
-      effectivePermissions(client, scope, signal),
+      effectiveRead,
     ]);
     const seen = new Set<string>();
     const listed = [...viaGroups, ...direct].filter((a) => {
@@ -76,10 +78,12 @@ export async function lookupRoles(args: {
     return { scope, lookedUp: true, assignments, ...(effective ? { effective } : {}), lookup };
   } catch (err) {
     const f = callFailureFromError(err, { url: settings.armEndpoint, deadlineSignal: signal, elapsedMs: 0 });
+    const effective = await effectiveRead;
     return {
       scope,
       lookedUp: false,
       assignments: [],
+      ...(effective ? { effective } : {}),
       unavailable: {
         reason:
           f.httpStatus === 403

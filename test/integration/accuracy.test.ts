@@ -20,6 +20,7 @@ const RG_YOUNG = `${SUBSCRIPTION}/resourceGroups/rg-young`;
 const SUB2_ID = '6c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
 const RG_MG = `/subscriptions/${SUB2_ID}/resourceGroups/rg-mg`;
 const MG = '/providers/Microsoft.Management/managementGroups/mg-platform';
+const RG_ARM_YOUNG = `${SUBSCRIPTION}/resourceGroups/rg-arm-young`;
 const vaultId = (name: string, rg = RG_APP) => `${rg}/providers/Microsoft.KeyVault/vaults/${name}`;
 const accountId = (name: string) => `${RG_APP}/providers/Microsoft.Storage/storageAccounts/${name}`;
 const containerScope = (account: string, container: string) => `${accountId(account)}/blobServices/default/containers/${container}`;
@@ -64,6 +65,8 @@ beforeAll(async () => {
   world.state.arm.resourceGroups.push(RG_MG);
   world.state.arm.managementGroups = [{ id: MG, subscriptions: [SUB2_ID] }];
   world.grant(oid, 'reader', RG_MG, { createdOn: ago(DAY) });
+  world.state.arm.resourceGroups.push(RG_ARM_YOUNG);
+  world.grant(oid, 'reader', RG_ARM_YOUNG, { createdOn: ago(60), propagationDelaySeconds: 600 });
   const targets = [
     // Key Vault: old grant with a condition at the vault; old grant at a resource group with a condition (above);
     // young grant at the resource group (above); a grant through a group the token does not carry yet; a grant on
@@ -89,7 +92,8 @@ beforeAll(async () => {
     account('stprivate', { network: 'private' }),
     account('stunknown', { fault: { status: 403, headers: { 'x-ms-error-code': 'AuthorizationProtocolMismatch' } } }),
     { name: 'blob-nxdomain', kind: 'storageBlob', accountUrl: world.accountUrl('nxdomainsttypo'), container: 'data' },
-    ...standardTargets(world).filter((t) => t.name === 'arm-ok' || t.name === 'kv-norole'),
+    ...standardTargets(world).filter((t) => t.name === 'arm-ok' || t.name === 'kv-norole' || t.name === 'arm-norole'),
+    { name: 'arm-young', kind: 'armResource', resourceId: RG_ARM_YOUNG, endpoint: world.armEndpoint },
   ];
   world.grant(oid, 'keyVaultSecretsUser', vaultId('kvcond'), { createdOn: ago(2 * DAY), condition: CONDITION });
   world.grant(oid, 'keyVaultSecretsUser', RG_COND, { createdOn: ago(3 * DAY), condition: CONDITION });
@@ -181,6 +185,16 @@ describe('1. propagation judged by the grant\'s age', () => {
     expect(other.cause).toBe('role_missing');
     expect(other.explanation).toContain('granted below, on another container');
     expect(other.fix[0]).toContain(`--scope ${containerScope('stother', 'data')}`);
+  });
+
+  it('ARM: a 403 on the scope also hides its roles, so a young grant gets the honest generic window and the look-up command', () => {
+    for (const name of ['arm-young', 'arm-norole']) {
+      const c = checkOf(mainVerdict, name);
+      expect(c).toMatchObject({ cause: 'role_missing', evidence: { errorCode: 'AuthorizationFailed', roles: { lookedUp: false, unavailable: { errorCode: 'AuthorizationFailed' } } } });
+      expect(c.propagation).toMatchObject({ expectedWindowSeconds: 600 });
+      expect(c.propagation!.advice).toContain('could not be read');
+      expect(c.fix.join('\n')).toContain('az role assignment list --assignee');
+    }
   });
 
   it('role_missing with the roles in hand says nothing about waiting', () => {
