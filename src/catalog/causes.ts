@@ -341,7 +341,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     category: 'authorization',
     status: 'fail',
     title: 'Blocked by network rules',
-    symptom: '403 Key Vault ForbiddenByFirewall/ForbiddenByConnection, Storage AuthorizationFailure/AuthorizationSourceIPMismatch.',
+    symptom: '403 Key Vault ForbiddenByFirewall/ForbiddenByConnection, Storage AuthorizationFailure.',
     explain: (ctx) => {
       const row = forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
       const code = ctx.evidence.innerErrorCode ?? ctx.evidence.errorCode ?? '403';

@@ -21,9 +21,10 @@ export const KEY_VAULT_403: Readonly<Record<string, ForbiddenCode>> = {
   AccessDenied: { cause: 'access_policy_missing', meaning: 'the vault uses access policies and none gives this principal the permission' },
   // azure-identity-facts.md §3: an access policy that requires a compound (on-behalf-of) identity
   ForbiddenByPolicy: { cause: 'access_policy_missing', meaning: 'an access policy exists but requires a compound (on-behalf-of) identity this call does not present' },
-  // https://learn.microsoft.com/azure/key-vault/general/network-security ("Client address is not authorized and caller is not a trusted service")
+  // observed: microsoft/AzureTRE#3789 — 403 Forbidden "Client address is not authorized and caller is not a trusted service." InnerError ForbiddenByFirewall
   ForbiddenByFirewall: { cause: 'network_blocked', meaning: 'the vault firewall does not allow this client address or network', network: 'rule' },
-  // https://learn.microsoft.com/azure/key-vault/general/private-link-diagnostics ("Public network access is disabled and request is not from a trusted service nor via an approved private link")
+  // observed: microsoft/multimodal-ai#171, Azure/secrets-store-csi-driver-provider-azure#873 — 403 Forbidden "Public network
+  // access is disabled and request is not from a trusted service nor via an approved private link." InnerError ForbiddenByConnection
   ForbiddenByConnection: { cause: 'network_blocked', meaning: 'public network access is disabled: only approved private links (or trusted services) reach the vault', network: 'private_only' },
   // Azure/azure-sdk-for-js#24756: 403 Forbidden "Operation get is not allowed on a disabled secret." innerError SecretDisabled
   SecretDisabled: { cause: 'resource_disabled', meaning: 'the secret (its current version) is disabled: Key Vault refuses to return a disabled secret' },
@@ -33,11 +34,13 @@ export const KEY_VAULT_403: Readonly<Record<string, ForbiddenCode>> = {
 export const STORAGE_403: Readonly<Record<string, ForbiddenCode>> = {
   // https://learn.microsoft.com/rest/api/storageservices/blob-service-error-codes ; azure-identity-facts.md §3
   AuthorizationPermissionMismatch: { cause: 'role_missing', meaning: 'the token is valid, but no data role grants the data action' },
-  // https://learn.microsoft.com/rest/api/storageservices/common-rest-api-error-codes ("This request is not authorized to perform this operation."):
-  // what both firewall rules and disabled public access return — the code alone does not say which.
+  // https://learn.microsoft.com/rest/api/storageservices/sas-error-codes ("This request is not authorized to perform this
+  // operation."); in practice what both firewall rules and disabled public access return (azure-identity-facts.md §3) —
+  // the code alone does not say which.
   AuthorizationFailure: { cause: 'network_blocked', meaning: 'the account\'s network settings refuse this caller (a firewall / virtual-network rule, or public network access disabled)', network: 'either' },
-  // common-rest-api-error-codes: "This request is not authorized to perform this operation using this source IP {SourceIP}."
-  AuthorizationSourceIPMismatch: { cause: 'network_blocked', meaning: 'the request came from an address the authorization (an IP range) does not allow', network: 'rule' },
+  // https://learn.microsoft.com/rest/api/storageservices/sas-error-codes : "This request is not authorized to perform this
+  // operation using this source IP {SourceIP}." — a shared access signature's IP range, not a network rule or a role.
+  AuthorizationSourceIPMismatch: { cause: 'forbidden_other', meaning: 'a shared access signature (SAS) restricted to an IP range was used from an address outside it — the request did not use this identity\'s token' },
   // common-rest-api-error-codes: "The specified account is disabled."
   AccountIsDisabled: { cause: 'resource_disabled', meaning: 'the storage account is disabled' },
   // https://learn.microsoft.com/azure/storage/common/shared-key-authorization-prevent : "Key based authentication is not permitted on this storage account."

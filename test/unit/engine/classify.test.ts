@@ -42,7 +42,7 @@ describe('classifying what the target answered', () => {
     ['Key Vault ForbiddenByConnection (public access disabled)', kv, RECORDED.keyVaultPrivateOnly, 'network_blocked'],
     ['a Key Vault inner code nobody mapped', kv, RECORDED.keyVaultUnknownInner, 'forbidden_other'],
     ['Storage AccountIsDisabled', blob, RECORDED.storageAccountDisabled, 'resource_disabled'],
-    ['Storage AuthorizationSourceIPMismatch', blob, RECORDED.storageSourceIp, 'network_blocked'],
+    ['Storage AuthorizationSourceIPMismatch (an IP-restricted SAS, not a role or a network rule)', blob, RECORDED.storageSourceIp, 'forbidden_other'],
     ['Storage KeyBasedAuthenticationNotPermitted', blob, RECORDED.storageKeyBased, 'forbidden_other'],
     ['Storage AuthorizationProtocolMismatch (documented, not in our table)', blob, RECORDED.storageProtocolMismatch, 'forbidden_other'],
     ['a Storage HEAD 403 with no code', blob, RECORDED.storageBare403Head, 'forbidden_other'],
