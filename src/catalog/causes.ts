@@ -287,7 +287,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     symptom: '403 although a role covering the operation was assigned longer ago than propagation takes.',
     explain: (ctx) => {
       const covering = coveringOf(ctx);
-      const reasons = whyIneffective(ctx.evidence.roles, ctx.claims, ctx.evidence.message, Date.now());
+      const reasons = whyIneffective(ctx.evidence.roles, ctx.claims, ctx.evidence.message, Date.now(), OPERATIONS[ctx.target.kind].permission);
       const code = ctx.evidence.innerErrorCode ?? ctx.evidence.errorCode ?? '403';
       return [
         `${covering.map((a) => `${a.roleName} at ${a.scope}`).join('; ')} covers the operation and was assigned longer ago than propagation takes, yet ${svc(ctx)} still answers ${code}. This is not propagation: waiting will not help, and granting the role again changes nothing.`,

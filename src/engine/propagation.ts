@@ -1,4 +1,5 @@
 import { OPERATIONS } from '../catalog/operations';
+import { permissionMatches } from '../catalog/roles';
 import type { Target } from '../config';
 import type { Cause, Claims, Propagation, RoleEvidence } from '../verdict';
 
@@ -120,7 +121,13 @@ export function propagationHint(cause: Cause, roles: RoleEvidence | undefined, c
  * Why a covering role older than its window does not work, from the evidence in hand: the assignment's condition,
  * a group grant whose token predates it, the service's own message (a deny assignment id), or none of these.
  */
-export function whyIneffective(roles: RoleEvidence | undefined, claims: Claims | undefined, message: string | undefined, nowMs: number): string[] {
+export function whyIneffective(
+  roles: RoleEvidence | undefined,
+  claims: Claims | undefined,
+  message: string | undefined,
+  nowMs: number,
+  permission?: string,
+): string[] {
   const covering = judgeCovering(roles, claims, nowMs);
   const reasons: string[] = [];
   for (const j of covering) {
@@ -129,6 +136,9 @@ export function whyIneffective(roles: RoleEvidence | undefined, claims: Claims |
     if (a.condition) reasons.push(`${what} carries a condition (ABAC): it applies only when "${a.condition.slice(0, 300)}" holds, and for this request it does not.`);
     else if (j.viaGroup) reasons.push(`${what} reaches the identity through a group${j.tokenPredates ? ', and the token in use was minted before it' : ''}: group grants ride in a new token only.`);
   }
+  const effective = roles?.effective;
+  if (permission && effective && [...effective.actions, ...effective.dataActions].some((p) => permissionMatches(p, permission)))
+    reasons.push(`ARM's permissions API says Azure RBAC grants ${permission} here, so what refuses is evaluated after the role: a deny assignment, a condition, or a rule that is not about roles.`);
   const deny = /DenyAssignmentId:\s*([^\s\r\n]+)/i.exec(message ?? '')?.[1];
   if (deny && deny.toLowerCase() !== 'null') reasons.push(`The service names a deny assignment (${deny}): a deny assignment wins over every role assignment.`);
   return reasons;

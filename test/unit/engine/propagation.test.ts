@@ -42,6 +42,8 @@ describe('role missing, not yet effective, or not effective at all', () => {
     expect(whyIneffective(conditioned, claims, undefined, now).join(' ')).toContain('condition (ABAC)');
     expect(whyIneffective(roles([{ createdOn: old, principalId: OID }]), claims, 'Assignment: x\r\nDenyAssignmentId: 1b2c3d\r\n', now).join(' ')).toContain('deny assignment (1b2c3d)');
     expect(whyIneffective(roles([{ createdOn: old, principalId: OID }]), claims, 'DenyAssignmentId: null\r\n', now)).toEqual([]);
+    const granted = roles([{ createdOn: old, principalId: OID }], { effective: { actions: [], dataActions: ['Microsoft.KeyVault/vaults/secrets/*'] } });
+    expect(whyIneffective(granted, claims, undefined, now, 'Microsoft.KeyVault/vaults/secrets/getSecret/action').join(' ')).toContain('permissions API says Azure RBAC grants');
   });
 
   it('calls a 403 with a covering role propagation_pending, and keeps role_missing otherwise', () => {
