@@ -83,7 +83,13 @@ function evidenceFrom(h: string): Evidence {
 }
 
 function everyFixLine(h: string, label: string, hostKind: HostKind): string[] {
-  const settings = settingsFor({ WEBSITE_SITE_NAME: `site${h}`, WEBSITE_RESOURCE_GROUP: `rg${h}`, ...(hostKind === 'containerApps' ? { CONTAINER_APP_NAME: `ca${h}` } : {}) });
+  const settings = settingsFor({
+    WEBSITE_SITE_NAME: `site${h}`,
+    WEBSITE_RESOURCE_GROUP: `rg${h}`,
+    ...(hostKind === 'containerApps' ? { CONTAINER_APP_NAME: `ca${h}` } : {}),
+    // A named identity takes the `[?clientId=='…']` look-up paths.
+    ...(hostKind === 'vm' ? { AZURE_CLIENT_ID: '4a8e2c6f-0b3d-4e7a-9c15-6f2b8d0e4a37', EXPECTED_PRINCIPAL_ID: 'c3f5a7e9-1b2d-4c6e-8a0f-2d4b6f8a0c15' } : {}),
+  });
   const lines: string[] = [];
   for (const target of targets({ name: `t${h}`, id: `/subscriptions/s/resourceGroups/rg/providers/x/y/${h}`, label, blob: `b${h}`, secret: `s${h}` })) {
     for (const cause of CAUSES) {
