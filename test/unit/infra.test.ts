@@ -415,8 +415,8 @@ describe('outputs', () => {
   });
 });
 
-describe('the deploy instructions (README.md, infra/README.md)', () => {
-  const docs = ['README.md', 'infra/README.md'].map((f) => fs.readFileSync(path.join(ROOT, f), 'utf8')).join('\n');
+describe('the deploy instructions (README.md, docs/*.md, infra/README.md)', () => {
+  const docs = ['README.md', 'infra/README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).map((f) => `docs/${f}`)].map((f) => fs.readFileSync(path.join(ROOT, f), 'utf8')).join('\n');
   const envNames = new Set([...fs.readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8').matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]!));
 
   it('set only azd environment values the parameters read (or azd itself: AZURE_RESOURCE_GROUP)', () => {
