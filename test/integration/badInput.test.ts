@@ -7,6 +7,7 @@ import { createRoutes } from '../../src/routes';
 import { MAX_BODY_BYTES } from '../../src/server';
 import { HealthSchema, ProblemSchema, VerdictSchema } from '../../src/verdict';
 import { startService, type RunningService } from './harness';
+import { recordObservation } from '../support/observedResponses';
 
 /**
  * Whatever arrives — any query string, any headers, any body, on every route of the route table — the service answers
@@ -48,6 +49,7 @@ interface Sent {
 async function answersWell(route: string | undefined, req: Sent): Promise<boolean> {
   const res = await fetch(`${svc.url}${req.path}`, { method: req.method, headers: req.headers, ...(req.body !== undefined ? { body: req.body } : {}) });
   const text = await res.text();
+  recordObservation(req.method, req.path, res.status, res.headers.get('content-type'));
   statuses.push(res.status);
   const type = res.headers.get('content-type') ?? '';
   const fail = (why: string) => {
