@@ -19,12 +19,21 @@ export interface Observation {
   mediaType: string;
 }
 
+/** The path as the server saw it: `//` stays `//` (new URL(url, base) would read it as a host). */
+function pathOf(url: string): string {
+  try {
+    return new URL(/^https?:/.test(url) ? url : `http://localhost${url}`).pathname;
+  } catch {
+    return url.split('?')[0]!;
+  }
+}
+
 /** Records under jest only: the sandbox (`npm start`) drives the same service helpers and must not write here. */
 export function recordObservation(method: string, url: string, status: number, contentType: string | null): void {
   if (!process.env.JEST_WORKER_ID) return;
   const observation: Observation = {
     method: method.toUpperCase(),
-    path: new URL(url, 'http://localhost').pathname,
+    path: pathOf(url),
     status,
     mediaType: (contentType ?? '').split(';')[0]!.trim().toLowerCase(),
   };
