@@ -6,6 +6,8 @@ import { openApiDocument } from '../../src/openapi/document';
 import { createRoutes } from '../../src/routes';
 import { HealthSchema, VerdictSchema } from '../../src/verdict';
 import { fillPlaceholders } from '../support/docs';
+import type { World } from '../world';
+import { standardTargets } from '../world/scenario';
 
 /**
  * Every page a user reads — README.md, docs/*.md, TROUBLESHOOTING.md — held to the code: links resolve, routes exist,
@@ -58,13 +60,19 @@ describe.each(pages)('$file', ({ file, text }) => {
   });
 
   it('uses only query strings /api/diagnose accepts', () => {
-    const queries = [...text.matchAll(/\/api\/diagnose\?([^"'\s`)|]+)/g)].map((m) => m[1]!);
+    const queries = [...text.matchAll(/(?:\/api\/diagnose|\$DIAGNOSE_URL)\?([^"'\s`)|]+)/g)].map((m) => m[1]!);
     for (const q of queries) {
       const params = Object.fromEntries(
         [...new URLSearchParams(q).entries()].map(([k, v]) => [k, /[<$…]/.test(v) || v === '' ? placeholderFor(k) : v]),
       );
       expect({ q, ok: DiagnoseQuerySchema.safeParse(params).success }).toEqual({ q, ok: true });
     }
+  });
+
+  it('asks the sandbox (npm start) only for targets it stages', () => {
+    const sandboxNames = standardTargets(SANDBOX_URLS).map((x) => x.name);
+    const asked = [...text.matchAll(/127\.0\.0\.1:7071\/api\/diagnose\?[^"'\s`]*?target=([^&"'\s`]+)/g)].flatMap((m) => m[1]!.split(','));
+    expect(asked.filter((n) => !sandboxNames.includes(n))).toEqual([]);
   });
 
   it('shows JSON examples that parse, and fit their schema when they are a verdict, a health answer or targets', () => {
@@ -90,10 +98,26 @@ describe.each(pages)('$file', ({ file, text }) => {
   });
 });
 
+/** standardTargets only needs the world's URLs to name the sandbox's targets. */
+const SANDBOX_URLS = {
+  vaultUrl: (name: string) => `https://${name}.vault.azure.net`,
+  accountUrl: (name: string) => `https://${name}.blob.core.windows.net`,
+  armEndpoint: 'https://management.azure.com',
+} as unknown as World;
+
 /** A value that satisfies a parameter whose example value is a placeholder. */
 function placeholderFor(name: string): string {
   return { target: 'a', format: 'json', probe: 'raw', waitSeconds: '1', failOn: 'fail', code: 'k' }[name] ?? 'x';
 }
+
+describe('the docs as a whole', () => {
+  it('show sandbox commands at all (so the per-page checks above are not vacuous)', () => {
+    const all = pages.map((p) => p.text).join('\n');
+    expect(all.match(/127\.0\.0\.1:7071\/api\/diagnose\?[^"'\s`]*target=/g)?.length).toBeGreaterThanOrEqual(4);
+    expect(all.match(/(?:\/api\/diagnose|\$DIAGNOSE_URL)\?/g)?.length).toBeGreaterThanOrEqual(8);
+    expect(all.match(/```json\n/g)?.length).toBeGreaterThanOrEqual(4);
+  });
+});
 
 describe('docs/http-api.md', () => {
   const text = read('docs/http-api.md');
