@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { renderCauseTable } from '../../scripts/causeTable';
-import { SETTING_NAMES, TargetListSchema } from '../../src/config';
+import { AppSettingsSchema, SETTING_NAMES, TargetListSchema } from '../../src/config';
 import { CAUSES, VerdictSchema } from '../../src/verdict';
 import { fillPlaceholders } from '../support/docs';
 
@@ -49,6 +49,24 @@ describe('README', () => {
   it('documents every app setting the service reads, and no setting it does not read', () => {
     const documented = tableColumn(readme, 'setting');
     expect([...documented].sort()).toEqual([...SETTING_NAMES].sort());
+  });
+
+  it('states each setting\'s default as the settings schema applies it', () => {
+    const start = readme.indexOf('| setting | default | meaning |');
+    const rows = readme.slice(start).split('\n').slice(2);
+    const table = rows.slice(0, rows.findIndex((r) => !r.startsWith('|'))).map((r) => r.split('|').map((c) => c.trim()));
+    const literal = table.filter(([, , d]) => /^`[^`]+`$/.test(d!));
+    expect(literal.length).toBeGreaterThanOrEqual(6);
+    for (const [, name, stated] of literal) {
+      const schema = AppSettingsSchema.shape[name!.replace(/`/g, '') as keyof typeof AppSettingsSchema.shape];
+      const applied = schema.parse(undefined) as unknown;
+      expect({ name, stated: stated!.replace(/`/g, '') }).toEqual({ name, stated: typeof applied === 'string' ? applied : JSON.stringify(applied) });
+    }
+    // "—" (none) where the schema has no default, or an empty list.
+    for (const [, name] of table.filter(([, , d]) => d!.startsWith('—'))) {
+      const applied = AppSettingsSchema.shape[name!.replace(/`/g, '') as keyof typeof AppSettingsSchema.shape].parse(undefined) as unknown;
+      expect({ name, none: applied === undefined || (Array.isArray(applied) && applied.length === 0) }).toEqual({ name, none: true });
+    }
   });
 
   it('keeps local.settings.sample.json in step with the settings schema', () => {
