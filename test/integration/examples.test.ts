@@ -77,6 +77,7 @@ describe('the GitHub Actions gate step', () => {
     expect(r.out).toContain('HTTP 503');
     const junit = fs.readFileSync(path.join(dir, 'identity-doctor.xml'), 'utf8');
     expect(junit).toMatch(/<skipped message="warn: resource_not_found/);
+    expect(r.out).toMatch(/^ {2}skipped: warn: resource_not_found/m);
   });
 });
 
