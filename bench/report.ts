@@ -30,8 +30,6 @@ export interface Machine {
   loadAverage: { start: number; end: number };
 }
 
-export const README_START = '<!-- bench:start -->';
-export const README_END = '<!-- bench:end -->';
 
 const verdict = (pass: boolean | null): string => (pass === null ? '—' : pass ? 'pass' : '**FAIL**');
 const n0 = (v: number): string => (Number.isFinite(v) ? String(Math.round(v)) : 'n/a');
@@ -41,7 +39,7 @@ function table(head: string[], rows: (string | number)[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
-/** The Markdown the README embeds: machine, summary of goals, then one section per measurement. */
+/** The Markdown of bench/results/latest.md: machine, summary of goals, then one section per measurement. */
 export function renderMarkdown(r: BenchResult): string {
   const m = r.machine;
   const out: string[] = [];
@@ -121,14 +119,6 @@ export function renderMarkdown(r: BenchResult): string {
     out.push('', `Packages the app module requires directly (median ms, inclusive; a shared dependency counts where first loaded): ${pk.map(([k, v]) => `${k} ${n0(v)}`).join(', ')}.`);
   }
   return out.join('\n');
-}
-
-/** Replaces what lies between the bench markers in `readme` (the markers stay). Throws when they are missing. */
-export function embedInReadme(readme: string, markdown: string): string {
-  const start = readme.indexOf(README_START);
-  const end = readme.indexOf(README_END);
-  if (start < 0 || end < start) throw new Error(`README has no ${README_START} … ${README_END} section`);
-  return `${readme.slice(0, start + README_START.length)}\n${markdown}\n${readme.slice(end)}`;
 }
 
 /** Writes via a temporary file and a rename, so a crashed run never leaves half a result. */

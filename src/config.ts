@@ -146,6 +146,15 @@ export const AppSettingsSchema = z.object({
     .optional(),
   /** Where the watch sends telemetry (Azure Monitor OpenTelemetry distro); unset = no telemetry. */
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().trim().min(1).optional(),
+  /**
+   * Entra sign-in for that telemetry when the component refuses local auth (`disableLocalAuth`, infra/): the same
+   * setting the Functions host reads. `Authorization=AAD` uses the system-assigned identity, `;ClientId=` a user one.
+   */
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z
+    .string()
+    .trim()
+    .regex(/^Authorization=AAD(;ClientId=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/i, 'expected Authorization=AAD or Authorization=AAD;ClientId=<client id>')
+    .optional(),
   PORT: intIn(0, 65_535).default(7071),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
 });
@@ -186,7 +195,8 @@ export interface Settings {
   localChain: boolean;
   allowedHosts: string[];
   health: { cacheSeconds: number; details: boolean };
-  watch: { schedule?: string; appInsightsConnectionString?: string };
+  /** `appInsightsEntra`: sign in to Application Insights with this managed identity (clientId absent: system-assigned). */
+  watch: { schedule?: string; appInsightsConnectionString?: string; appInsightsEntra?: { clientId?: string } };
   expectedPrincipalId?: string;
   expectedTenantId?: string;
   cloud: Cloud;
@@ -244,7 +254,13 @@ export function loadSettings(env: Env = process.env): Settings {
     localChain: s.DIAGNOSE_LOCAL_CHAIN,
     allowedHosts: s.DIAGNOSE_ALLOWED_HOSTS,
     health: { cacheSeconds: s.HEALTH_CACHE_SECONDS, details: s.HEALTH_DETAILS },
-    watch: { schedule: s.DIAGNOSE_WATCH_SCHEDULE, appInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING },
+    watch: {
+      schedule: s.DIAGNOSE_WATCH_SCHEDULE,
+      appInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      appInsightsEntra: s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING
+        ? { clientId: /;ClientId=([^;]+)/i.exec(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING)?.[1]?.toLowerCase() }
+        : undefined,
+    },
     expectedPrincipalId: s.EXPECTED_PRINCIPAL_ID?.toLowerCase(),
     expectedTenantId: s.EXPECTED_TENANT_ID?.toLowerCase(),
     cloud: CLOUDS[s.AZURE_CLOUD],

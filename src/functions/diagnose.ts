@@ -8,7 +8,8 @@ import { renderVerdict } from '../output';
 
 /**
  * GET|POST /api/diagnose[?target=a,b] — thin adapter: parse (zod) → engine → render.
- * 200 when no check fails (pass/warn), 503 when any fails, so `curl --fail` breaks a pipeline exactly then.
+ * 200 when no check fails (pass/warn), 503 when any fails, so `curl --fail` breaks a pipeline exactly then;
+ * `?failOn=warn` makes a warn answer 503 too (a strict gate).
  */
 export async function diagnoseHandler(request: HttpRequest, context: InvocationContext, settings: Settings = getSettings()): Promise<HttpResponseInit> {
   const parsed = await parseDiagnoseRequest(request, settings);
@@ -20,5 +21,5 @@ export async function diagnoseHandler(request: HttpRequest, context: InvocationC
   context.log(
     `diagnose ${verdict.status} in ${verdict.durationMs} ms: ${verdict.checks.map((c) => `${c.target}=${c.cause}`).join(' ') || 'no targets'}`,
   );
-  return renderVerdict(verdict, parsed.value.format);
+  return renderVerdict(verdict, parsed.value.format, parsed.value.failOn);
 }

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import type { Settings, Target } from '../config';
-import { FORMATS, negotiateFormat, type Format } from '../output';
+import { FAIL_ON, FORMATS, negotiateFormat, type FailOn, type Format } from '../output';
 import { adHocTargetsOf } from './adHocTargets';
 import { problem } from './problem';
 
@@ -30,6 +30,8 @@ export const DiagnoseQuerySchema = z
       .regex(/^\d{1,6}$/, 'expected a whole number of seconds')
       .transform(Number)
       .optional(),
+    /** Which overall status answers 503: `fail` (default), or `warn` for a strict gate that also stops on warnings. */
+    failOn: z.enum(FAIL_ON, { message: `expected one of ${FAIL_ON.join(', ')}` }).optional(),
     // The function key (authLevel "function"): the Functions host checks it and still passes it on; never echoed.
     code: z.string().max(512).optional(),
   })
@@ -41,6 +43,8 @@ export interface DiagnoseRequest {
   rawProbe: boolean;
   /** Undefined: answer at once. */
   waitSeconds?: number;
+  /** The overall status from which the answer is 503. */
+  failOn: FailOn;
 }
 
 function queryObject(request: HttpRequest): { value: Record<string, string>; repeated: string[] } {
@@ -55,7 +59,7 @@ function queryObject(request: HttpRequest): { value: Record<string, string>; rep
 
 /** What the query says beyond target selection: the same for configured and ad-hoc targets. */
 function options(request: HttpRequest, q: z.infer<typeof DiagnoseQuerySchema>): Omit<DiagnoseRequest, 'targets'> {
-  return { format: negotiateFormat(request, q.format), rawProbe: q.probe === 'raw', waitSeconds: q.waitSeconds };
+  return { format: negotiateFormat(request, q.format), rawProbe: q.probe === 'raw', waitSeconds: q.waitSeconds, failOn: q.failOn ?? 'fail' };
 }
 
 export async function parseDiagnoseRequest(

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from './paths';
 import { VerdictSchema, type Verdict } from '../../src/verdict';
+import { recordObservation } from '../support/observedResponses';
 
 /**
  * Runs the real, built service (dist/src/server.js) as its own process — with the simulated world's env: its CA in
@@ -64,6 +65,7 @@ export async function startService(env: Record<string, string | undefined>, opti
   const replies: string[] = [];
   const get = async (pathAndQuery: string, init?: RequestInit): Promise<Reply> => {
     const res = await fetch(`${url}${pathAndQuery}`, init);
+    recordObservation(init?.method ?? 'GET', pathAndQuery, res.status, res.headers.get('content-type'));
     const text = await res.text();
     replies.push(text);
     return { status: res.status, contentType: res.headers.get('content-type') ?? '', text, json: () => JSON.parse(text) as unknown };
