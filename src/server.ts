@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { ConfigError, getSettings } from './config';
 import { problem } from './http/problem';
 import { ROUTES, type Route } from './routes';
+import { preloadProbes } from './targets';
 
 /**
  * `npm run serve`: the same handlers on a plain node:http server, configured from the environment exactly as in
@@ -145,6 +146,8 @@ if (require.main === module) {
     }
     throw err;
   }
+  // The SDKs of the configured kinds load now, not during the first diagnose (a failure surfaces at that probe).
+  preloadProbes(settings.targets).catch(() => undefined);
   const server = createAppServer();
   server.listen(settings.server.port, settings.server.host, () => {
     const addr = server.address();

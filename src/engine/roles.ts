@@ -1,5 +1,5 @@
-import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import type { TokenCredential } from '@azure/identity';
+import type { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { roleAssignmentList, type CommandContext } from '../catalog/commands';
 import { OPERATIONS } from '../catalog/operations';
 import { grantsAction, grantsDataAction, roleById, scopeCovers, type BuiltInRole } from '../catalog/roles';
@@ -27,6 +27,8 @@ export async function lookupRoles(args: {
   const { target, scope, oid, credential, settings, signal } = args;
   const lookup = roleAssignmentList(args.commandContext);
   const subscriptionId = scope.split('/')[2] ?? '';
+  // Loaded on the first 403 (or ARM target), not at start: see src/targets/index.ts.
+  const { AuthorizationManagementClient } = await import('@azure/arm-authorization');
   const client = new AuthorizationManagementClient(credential, subscriptionId, {
     endpoint: settings.armEndpoint,
     credentialScopes: [`${settings.cloud.audiences.armResource.replace(/\/+$/, '')}/.default`],

@@ -1,15 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { REPO_ROOT } from './paths';
+import { SERVER_JS } from './paths';
 import { VerdictSchema, type Verdict } from '../../src/verdict';
 import { recordObservation } from '../support/observedResponses';
 
 /**
- * Runs the real, built service (dist/src/server.js) as its own process — with the simulated world's env: its CA in
+ * Runs the real, built service (the shipped bundle, dist/bundle/server.js) as its own process — with the simulated world's env: its CA in
  * NODE_EXTRA_CA_CERTS and the DNS preload — and talks to it over HTTP, as a pipeline would.
  */
 
-const SERVER = path.join(REPO_ROOT, 'dist', 'src', 'server.js');
+const SERVER = SERVER_JS;
 
 export interface Reply {
   status: number;
