@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { CLOUDS, CLOUD_NAMES, type Cloud } from './catalog/clouds';
+import { CLOUD_NAMES } from './catalog/clouds';
+import { CLOUDS, TargetSchema, type Cloud } from './targets/registry';
+import { httpsUrl } from './targets/fields';
 
 /**
  * The only reader of process.env. App settings are parsed once, with zod, into typed Settings; a bad value fails
@@ -10,67 +12,11 @@ import { CLOUDS, CLOUD_NAMES, type Cloud } from './catalog/clouds';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const guid = (what: string) => z.string().trim().regex(GUID, `expected a GUID (${what})`);
 
-const httpsUrl = (example: string) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => {
-      try {
-        const u = new URL(v);
-        return u.protocol === 'https:' && !u.username && !u.password;
-      } catch {
-        return false;
-      }
-    }, `expected an https URL without credentials, like ${example}`);
-
-const armId = z
-  .string()
-  .trim()
-  .regex(/^\/subscriptions\/[^/]+(\/.*)?$/i, 'expected an ARM resource id starting with /subscriptions/<id>');
-
-const base = {
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, ".", "_" or "-" (max 64)'),
-  /** ARM id of the vault / storage account: used for fix commands and role look-ups. */
-  resourceId: armId.optional(),
-  /** Overrides the cloud's audience for this kind: a wrong value here is exactly what the verdict must catch. */
-  audience: z.string().trim().min(1).optional(),
-};
-
-export const KeyVaultSecretTargetSchema = z.object({
-  ...base,
-  kind: z.literal('keyVaultSecret'),
-  vaultUrl: httpsUrl('https://<vault>.vault.azure.net'),
-  secretName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'expected a Key Vault secret name (letters, digits, "-")'),
-});
-
-export const StorageBlobTargetSchema = z.object({
-  ...base,
-  kind: z.literal('storageBlob'),
-  accountUrl: httpsUrl('https://<account>.blob.core.windows.net'),
-  container: z
-    .string()
-    .regex(/^(\$root|[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9])$/, 'expected a container name (3-63 lowercase letters, digits, "-")'),
-  blobName: z.string().min(1).max(1024).optional(),
-});
-
-export const ArmResourceTargetSchema = z.object({
-  ...base,
-  kind: z.literal('armResource'),
-  resourceId: armId,
-  endpoint: httpsUrl('https://management.azure.com').optional(),
-});
-
-export const TargetSchema = z.discriminatedUnion('kind', [
-  KeyVaultSecretTargetSchema,
-  StorageBlobTargetSchema,
-  ArmResourceTargetSchema,
-]);
-export type Target = z.infer<typeof TargetSchema>;
-export type KeyVaultSecretTarget = z.infer<typeof KeyVaultSecretTargetSchema>;
-export type StorageBlobTarget = z.infer<typeof StorageBlobTargetSchema>;
-export type ArmResourceTarget = z.infer<typeof ArmResourceTargetSchema>;
+export { TargetSchema, type Target } from './targets/registry';
+import type { Target } from './targets/registry';
+export type { KeyVaultSecretTarget } from './targets/keyVaultSecret';
+export type { StorageBlobTarget } from './targets/storageBlob';
+export type { ArmResourceTarget } from './targets/armResource';
 
 export const TargetListSchema = z
   .array(TargetSchema)

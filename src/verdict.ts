@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KIND_NAMES } from './targets/registry';
 
 /**
  * The verdict: the public contract pipelines and probes script against. Field names and cause strings are kept
@@ -47,7 +48,8 @@ export type Status = z.infer<typeof StatusSchema>;
 export const StageSchema = z.enum(['token', 'call']);
 export type Stage = z.infer<typeof StageSchema>;
 
-export const KindSchema = z.enum(['keyVaultSecret', 'storageBlob', 'armResource']);
+/** The registered target kinds (src/targets/registry.ts). */
+export const KindSchema = z.enum(KIND_NAMES);
 
 export const HostKindSchema = z.enum(['functions', 'appService', 'containerApps', 'vm', 'local', 'unknown']);
 export type HostKind = z.infer<typeof HostKindSchema>;

@@ -1,33 +1,18 @@
-import type { Cause, Category, Evidence, Propagation, Stage, Status } from '../verdict';
-import {
-  accountArg,
-  assignee,
-  guidInQuery,
-  hostCli,
-  narrowestScopeText,
-  resourceIdExpr,
-  roleAssignmentCreate,
-  roleAssignmentList,
-  targetHost,
-  vaultArg,
-  type CommandContext,
-} from './commands';
+import type { Cause, Category, Stage, Status } from '../verdict';
+import { assignee, guidInQuery, hostCli } from './commands';
+import { narrowestScopeText, resourceIdExpr, roleAssignmentCreate, roleAssignmentList, targetHost } from '../targets/commands';
+import type { FixContext, ForbiddenCode, KindContext } from '../targets/kind';
+import { forbiddenCode, kindOf, type Target } from '../targets/registry';
 import { controlPlaneTrap, whyIneffective } from '../engine/propagation';
-import { forbiddenCode } from './forbiddenCodes';
-import { OPERATIONS } from './operations';
-import { comment, idOr, oneLine, sh } from './shell';
+import { comment, oneLine, sh } from './shell';
 
 /**
  * The cause catalog: every cause's category, status, title, what the user sees, and the explanation and fix
  * templates. The README's cause table is tested against this table, so the two cannot drift.
  */
 
-export interface CauseContext extends CommandContext {
-  evidence: Evidence;
-  expectedAudience: string;
-  stage: Stage;
-  propagation?: Propagation;
-}
+/** The facts an explanation or fix is written from (see FixContext in src/targets/kind.ts). */
+export type CauseContext = FixContext;
 
 export interface CauseEntry {
   category: Category | ((stage: Stage) => Category);
@@ -39,8 +24,14 @@ export interface CauseEntry {
   fix(ctx: CauseContext): string[];
 }
 
-const kindNoun = { keyVaultSecret: 'Key Vault', storageBlob: 'Storage', armResource: 'Azure Resource Manager' } as const;
-const svc = (ctx: CauseContext) => kindNoun[ctx.target.kind];
+const svc = (ctx: CauseContext) => kindOf(ctx.target).nouns.service;
+const OPERATION = (ctx: CauseContext) => kindOf(ctx.target).operation;
+/** The 403's row in the target kind's error dialect. */
+const rowOf = (ctx: CauseContext) => forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
+/** The kind's own fix for a cause, if it has one. */
+function kindFix(ctx: CauseContext, cause: Cause, row?: ForbiddenCode): string[] | undefined {
+  return kindOf<Target>(ctx.target).fixes[cause]?.(ctx as KindContext<Target>, row);
+}
 /** The assignments the role look-up found that cover the probe's operation. */
 const coveringOf = (ctx: CauseContext) => ctx.evidence.roles?.assignments.filter((a) => a.coversOperation) ?? [];
 const selectorText = (ctx: CauseContext) =>
@@ -69,26 +60,6 @@ function attachedIdentitiesList(ctx: CauseContext): string {
   return `az ${h.group} identity show -g ${h.rg} -n ${vm} --query "{systemAssigned:principalId, userAssigned:userAssignedIdentities}" -o json`;
 }
 
-function notFoundFix(ctx: CauseContext): string[] {
-  const t = ctx.target;
-  switch (t.kind) {
-    case 'keyVaultSecret':
-      return [
-        `az keyvault secret list --vault-name ${vaultArg(t.vaultUrl)} --query "[].name" -o tsv`,
-        comment(`create it, or point "secretName" of target "${t.name}" at a secret that exists`),
-      ];
-    case 'storageBlob':
-      return [
-        t.blobName
-          ? `az storage blob list --account-name ${accountArg(t.accountUrl)} --container-name ${sh(t.container)} --auth-mode login --query "[].name" -o tsv`
-          : `az storage container list --account-name ${accountArg(t.accountUrl)} --auth-mode login --query "[].name" -o tsv`,
-        comment(`fix "container"/"blobName" of target "${t.name}", or create what is missing`),
-      ];
-    case 'armResource':
-      return [`az resource show --ids ${resourceIdExpr(t)}`, comment(`fix "resourceId" of target "${t.name}" if the resource was moved or renamed`)];
-  }
-}
-
 export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
   authorized: {
     category: 'authorized',
@@ -96,7 +67,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     title: 'Authorized',
     symptom: 'The call succeeded with the managed identity\'s token.',
     explain: (ctx) =>
-      `The identity got a token for ${ctx.expectedAudience} and ${svc(ctx)} accepted it: it may ${OPERATIONS[ctx.target.kind].description} on "${ctx.target.name}".`,
+      `The identity got a token for ${ctx.expectedAudience} and ${svc(ctx)} accepted it: it may ${OPERATION(ctx).description} on "${ctx.target.name}".`,
     fix: () => [],
   },
   no_managed_identity: {
@@ -255,13 +226,13 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     title: 'Role missing',
     symptom: '403 Key Vault ForbiddenByRbac, Storage AuthorizationPermissionMismatch, ARM AuthorizationFailed.',
     explain: (ctx) => {
-      const op = OPERATIONS[ctx.target.kind];
+      const op = OPERATION(ctx);
       const roles = ctx.evidence.roles;
       const held = roles?.lookedUp ? [...new Set(roles.assignments.map((a) => `${a.roleName} at ${a.scope}`))] : [];
       const parts = [`Principal ${oneLine(ctx.claims?.oid ?? '(unknown)')} authenticated, but holds no role granting ${op.permission} at ${narrowestScopeText(ctx.target)}.`];
       const below = roles?.lookedUp ? roles.assignments.filter((a) => a.scopeRelation === 'below') : [];
       if (below.length)
-        parts.push(`It holds ${below.map((a) => `${a.roleName} at ${a.scope}`).join('; ')}: granted below, on another ${ctx.target.kind === 'keyVaultSecret' ? 'secret' : ctx.target.kind === 'storageBlob' ? 'container' : 'resource'}, which does not reach this one.`);
+        parts.push(`It holds ${below.map((a) => `${a.roleName} at ${a.scope}`).join('; ')}: granted below, on another ${kindOf(ctx.target).nouns.sibling}, which does not reach this one.`);
       if (controlPlaneTrap(ctx.target, roles))
         parts.push(`It holds only control-plane roles (${held.join('; ')}): they carry no data actions, so they never cure a data-plane 403 — the control-plane vs data-plane trap. Grant the data-plane role ${op.leastRole.name} instead.`);
       else if (op.plane === 'data') parts.push(`Control-plane roles (Owner, Contributor, Reader) do not help here: they carry no data actions. Grant the data-plane role ${op.leastRole.name}.`);
@@ -273,7 +244,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     },
     fix: (ctx) => {
       const roles = ctx.evidence.roles;
-      const least = OPERATIONS[ctx.target.kind].leastRole.name;
+      const least = OPERATION(ctx).leastRole.name;
       const existing = roles?.lookedUp ? roles.assignments.find((a) => a.roleName === least && a.scopeRelation === 'at') : undefined;
       // Never ask to create what the look-up found: say it exists instead.
       const grant = existing ? comment(`${least} is already assigned at ${existing.scope}; it does not take effect — see the explanation`) : roleAssignmentCreate(ctx);
@@ -287,7 +258,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     symptom: '403 although a role covering the operation was assigned longer ago than propagation takes.',
     explain: (ctx) => {
       const covering = coveringOf(ctx);
-      const reasons = whyIneffective(ctx.evidence.roles, ctx.claims, ctx.evidence.message, Date.now(), OPERATIONS[ctx.target.kind].permission);
+      const reasons = whyIneffective(ctx.evidence.roles, ctx.claims, ctx.evidence.message, Date.now(), OPERATION(ctx).permission);
       const code = ctx.evidence.innerErrorCode ?? ctx.evidence.errorCode ?? '403';
       return [
         `${covering.map((a) => `${a.roleName} at ${a.scope}`).join('; ')} covers the operation and was assigned longer ago than propagation takes, yet ${svc(ctx)} still answers ${code}. This is not propagation: waiting will not help, and granting the role again changes nothing.`,
@@ -329,13 +300,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
         ? `${base} The RBAC role ${ignored.map((a) => `${a.roleName} at ${a.scope}`).join(', ')} is ignored by such a vault however long ago it was granted, until the vault is switched to RBAC (enableRbacAuthorization): switch it, or add an access policy.`
         : `${base} RBAC roles are ignored by such a vault.`;
     },
-    fix: (ctx) => {
-      if (ctx.target.kind !== 'keyVaultSecret') return [];
-      const v = vaultArg(ctx.target.vaultUrl);
-      const policy = `az keyvault set-policy --name ${v} --object-id ${assignee(ctx)} --secret-permissions get`;
-      const rbac = `az keyvault update --name ${v} --enable-rbac-authorization true   # then Key Vault Secrets User applies`;
-      return ctx.evidence.roles?.assignments.some((a) => a.coversOperation) ? [rbac, `${policy}   # or this instead`] : [policy, `${rbac}   # or move the vault to RBAC instead`];
-    },
+    fix: (ctx) => kindFix(ctx, 'access_policy_missing') ?? [],
   },
   network_blocked: {
     category: 'authorization',
@@ -343,7 +308,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     title: 'Blocked by network rules',
     symptom: '403 Key Vault ForbiddenByFirewall/ForbiddenByConnection, Storage AuthorizationFailure.',
     explain: (ctx) => {
-      const row = forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
+      const row = rowOf(ctx);
       const code = ctx.evidence.innerErrorCode ?? ctx.evidence.errorCode ?? '403';
       const what =
         row?.network === 'private_only'
@@ -353,32 +318,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
             : 'The code does not say which rule refused: a firewall / virtual-network rule that leaves this host out, or public network access disabled altogether (private endpoints only). The first fix line shows which is set.';
       return `${svc(ctx)} refused the request on network grounds (${code}${row ? `: ${row.meaning}` : ''}). ${what} No role change will fix it.`;
     },
-    fix: (ctx) => {
-      const t = ctx.target;
-      const row = forbiddenCode(t.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
-      const privateLink = (group: string, name: string) => [
-        `az network private-endpoint create -g <workload-resource-group> -n <endpoint-name> --vnet-name <workload-vnet> --subnet <endpoint-subnet> --private-connection-resource-id ${resourceIdExpr(t)} --group-id ${group} --connection-name <connection-name>`,
-        `az network private-dns zone create -g <workload-resource-group> -n ${name}   ${comment('then link it to the workload VNet and add the endpoint\'s DNS zone group')}`,
-        comment('or run this check from inside the network that already has the private endpoint; never re-enable public access to all networks'),
-      ];
-      if (t.kind === 'keyVaultSecret') {
-        if (row?.network === 'private_only') return privateLink('vault', 'privatelink.vaultcore.azure.net');
-        return [
-          `az keyvault network-rule add --name ${vaultArg(t.vaultUrl)} --subnet <workload-subnet-id>   ${comment('or --ip-address <workload-outbound-ip>/32')}`,
-          comment('never open the firewall to all networks'),
-        ];
-      }
-      if (t.kind === 'storageBlob') {
-        const rule = `az storage account network-rule add --account-name ${accountArg(t.accountUrl)} --subnet <workload-subnet-id>   ${comment('or --ip-address <workload-outbound-ip>')}`;
-        if (row?.network === 'rule') return [rule, comment('never set the default action to Allow')];
-        return [
-          `az storage account show --name ${accountArg(t.accountUrl)} --query "{publicNetworkAccess:publicNetworkAccess, defaultAction:networkRuleSet.defaultAction}" -o json`,
-          `${rule}   ${comment('if publicNetworkAccess is Enabled and a rule leaves this host out')}`,
-          ...privateLink('blob', 'privatelink.blob.core.windows.net'),
-        ];
-      }
-      return [comment('check the scope\'s network and policy settings')];
-    },
+    fix: (ctx) => kindFix(ctx, 'network_blocked', rowOf(ctx)) ?? [comment('check the scope\'s network and policy settings')],
   },
   propagation_pending: {
     category: 'authorization',
@@ -398,20 +338,10 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     title: 'Target disabled',
     symptom: '403 Key Vault SecretDisabled ("Operation get is not allowed on a disabled secret"), Storage AccountIsDisabled, ARM ReadOnlyDisabledSubscription.',
     explain: (ctx) => {
-      const row = forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
+      const row = rowOf(ctx);
       return `${svc(ctx)} answered ${ctx.evidence.innerErrorCode ?? ctx.evidence.errorCode ?? '403'}${ctx.evidence.message ? ` ("${firstLine(ctx.evidence.message)}")` : ''}: ${row?.meaning ?? 'the object is disabled'}. The identity was authenticated; no role change will help — enable it.`;
     },
-    fix: (ctx) => {
-      const t = ctx.target;
-      if (t.kind === 'keyVaultSecret')
-        return [`az keyvault secret set-attributes --vault-name ${vaultArg(t.vaultUrl)} --name ${idOr(t.secretName, (v) => /^[0-9A-Za-z-]{1,127}$/.test(v), 'secret-name')} --enabled true`, comment('or point the workload at an enabled version')];
-      if (t.kind === 'storageBlob')
-        return [
-          `az storage account show --name ${accountArg(t.accountUrl)} --query "{status:statusOfPrimary, provisioning:provisioningState}" -o json`,
-          comment('a disabled account comes back when its subscription is re-enabled (billing, or a support case)'),
-        ];
-      return [`az account show --subscription ${sh(t.resourceId.split('/')[2] ?? '')} --query state -o tsv`, comment('re-enable the subscription (billing) before anything else')];
-    },
+    fix: (ctx) => kindFix(ctx, 'resource_disabled', rowOf(ctx)) ?? [comment('enable it again, then re-run')],
   },
   forbidden_other: {
     category: 'authorization',
@@ -419,7 +349,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     title: 'Refused for another reason',
     symptom: 'A 403 whose code is not about roles, or that Identity Doctor does not recognise (the service\'s code and message are in the evidence).',
     explain: (ctx) => {
-      const row = forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
+      const row = rowOf(ctx);
       const codes = [ctx.evidence.errorCode, ctx.evidence.innerErrorCode].filter(Boolean).join(' / ') || 'no error code';
       const words = ctx.evidence.message ? ` The service said: "${firstLine(ctx.evidence.message)}".` : '';
       return row
@@ -427,9 +357,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
         : `${svc(ctx)} answered 403 with ${codes}, which Identity Doctor does not recognise, so it does not guess a cause: it is not reported as a missing role.${words}`;
     },
     fix: (ctx) => {
-      const code = ctx.evidence.errorCode;
-      if (code === 'KeyBasedAuthenticationNotPermitted') return [comment('call Storage with a Microsoft Entra token (the SDK with a TokenCredential; az … --auth-mode login), not an account key or key-signed SAS')];
-      if (code === 'RequestDisallowedByPolicy') return [`az policy assignment list --scope ${resourceIdExpr(ctx.target)} --query "[].{name:name, policy:policyDefinitionId}" -o table`];
+      const own = rowOf(ctx)?.fix?.(ctx);
+      if (own) return own;
       return [comment('read the service\'s code and message in the evidence; no role change is suggested for a refusal that is not about roles')];
     },
   },
@@ -439,10 +368,9 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     title: 'Resource not found (but authorized)',
     symptom: '404 SecretNotFound / ContainerNotFound / BlobNotFound / ResourceNotFound.',
     explain: (ctx) =>
-      ctx.target.kind === 'armResource'
-        ? `ARM answered 404 for ${ctx.target.resourceId}: the identity may read there, but the resource does not exist (moved, renamed or deleted).`
-        : `${svc(ctx)} answered 404 — which it only does after authorization passed: the identity may read, but the ${ctx.target.kind === 'keyVaultSecret' ? 'secret' : ctx.target.kind === 'storageBlob' && ctx.target.blobName ? 'blob' : 'container'} does not exist.`,
-    fix: notFoundFix,
+      kindOf<Target>(ctx.target).explain?.resource_not_found?.(ctx as KindContext<Target>) ??
+      `${svc(ctx)} answered 404 — which it only does after authorization passed: the identity may read, but the ${kindOf(ctx.target).object(ctx.target)} does not exist.`,
+    fix: (ctx) => kindFix(ctx, 'resource_not_found') ?? [comment(`fix target "${ctx.target.name}" in DIAGNOSE_TARGETS, or create what is missing`)],
   },
   throttled: {
     category: 'target',
@@ -461,8 +389,9 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     explain: (ctx) => {
       const t = ctx.evidence.transport;
       const host = oneLine(targetHost(ctx.target, ctx.settings));
-      if (t?.kind === 'dns' && ctx.target.kind !== 'armResource') {
-        const noun = ctx.target.kind === 'keyVaultSecret' ? 'vault' : 'storage account';
+      const kind = kindOf(ctx.target);
+      if (t?.kind === 'dns' && kind.resource.listNames) {
+        const noun = kind.nouns.resource;
         return `${host} does not resolve${t.code ? ` (${t.code})` : ''}: most often the ${noun} does not exist or its name is misspelt — every ${noun} has a public DNS name, even one behind a private endpoint. If it does exist, this host's DNS cannot see it (a private DNS zone not linked to the workload's network). Nothing was authorized or refused yet.`;
       }
       return `${host} could not be reached: ${t?.detail ?? 'transport failure'}${t?.code ? ` (${t.code})` : ''}. ${t?.kind === 'dns' ? 'The name does not resolve.' : 'The name resolved; the connection failed — a firewall, a proxy or an outage, not a missing resource.'} Nothing was authorized or refused yet.`;
@@ -470,8 +399,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     fix: (ctx) => {
       const host = new URL(`https://${targetHost(ctx.target, ctx.settings)}`).hostname;
       const t = ctx.target;
-      if (ctx.evidence.transport?.kind === 'dns' && t.kind !== 'armResource') {
-        const list = t.kind === 'keyVaultSecret' ? 'az keyvault list --query "[].name" -o tsv' : 'az storage account list --query "[].name" -o tsv';
+      const list = kindOf(t).resource.listNames;
+      if (ctx.evidence.transport?.kind === 'dns' && list) {
         return [list, `nslookup ${sh(host)}`, comment(`fix the URL of target "${t.name}" in DIAGNOSE_TARGETS; if the resource exists, link its private DNS zone to this network`)];
       }
       return [`nslookup ${sh(host)}`, comment('check the URL in DIAGNOSE_TARGETS, private DNS zones and outbound network rules')];

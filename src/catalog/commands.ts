@@ -1,7 +1,6 @@
 import type { Settings, Target } from '../config';
 import type { Claims, HostKind } from '../verdict';
-import { OPERATIONS } from './operations';
-import { GUID, idOr, lookup, oneLine, sh, wellFormedArmId } from './shell';
+import { comment, GUID, idOr, lookup, wellFormedArmId } from './shell';
 
 /**
  * Builders for the `az` lines a fix is made of, with real values filled in wherever the host, the token or the target
@@ -18,8 +17,6 @@ export interface CommandContext {
 }
 
 const NAME = /^[A-Za-z0-9._()-]{1,90}$/;
-const VAULT = /^[A-Za-z0-9-]{3,24}$/;
-const ACCOUNT = /^[a-z0-9]{3,24}$/;
 export const isGuid = (v: string): boolean => GUID.test(v);
 
 /** The CLI group for the host (`az functionapp`, `az webapp`, …) and its name and resource group, as shell words. */
@@ -48,62 +45,17 @@ export function assignee(ctx: CommandContext): string {
   return lookup(`az ${h.group} identity show -g ${h.rg} -n ${h.name} --query principalId -o tsv`);
 }
 
-export function vaultName(vaultUrl: string): string {
-  return new URL(vaultUrl).hostname.split('.')[0]!;
-}
-export function accountName(accountUrl: string): string {
-  return new URL(accountUrl).hostname.split('.')[0]!;
-}
-/** The vault name as a shell word (a placeholder when the host's first label is not a vault name). */
-export function vaultArg(vaultUrl: string): string {
-  return idOr(vaultName(vaultUrl), (v) => VAULT.test(v), 'vault-name');
-}
-/** The storage account name as a shell word. */
-export function accountArg(accountUrl: string): string {
-  return idOr(accountName(accountUrl), (v) => ACCOUNT.test(v), 'account-name');
+/** The resource's ARM id as a shell word: the configured id, else a sub-command that looks it up, else a placeholder. */
+export function resourceIdOr(resourceId: string | undefined, lookupCommand: string | undefined): string {
+  if (resourceId) return idOr(resourceId, wellFormedArmId, 'resource-id');
+  return lookupCommand ? lookup(lookupCommand) : '<resource-id>';
 }
 
-/** The ARM id of the target's resource as a shell word: the configured id, or a sub-command that looks it up. */
-export function resourceIdExpr(target: Target): string {
-  if (target.resourceId) return idOr(target.resourceId, wellFormedArmId, 'resource-id');
-  switch (target.kind) {
-    case 'keyVaultSecret':
-      return lookup(`az keyvault show --name ${vaultArg(target.vaultUrl)} --query id -o tsv`);
-    case 'storageBlob':
-      return lookup(`az storage account show --name ${accountArg(target.accountUrl)} --query id -o tsv`);
-    case 'armResource':
-      return '<resource-id>';
-  }
-}
-
-/** The narrowest scope that lets the probe's operation succeed (a container beats its account), as a shell word. */
-export function narrowestScope(target: Target): string {
-  if (target.kind !== 'storageBlob') return resourceIdExpr(target);
-  const base = resourceIdExpr(target);
-  // The container name is validated by the target schema; quote it anyway.
-  return `${base}${sh(`/blobServices/default/containers/${target.container}`)}`;
-}
-
-/** The same scope in prose (never pasted into a shell). */
-export function narrowestScopeText(target: Target): string {
-  const base = target.resourceId ?? (target.kind === 'keyVaultSecret' ? `the vault ${vaultName(target.vaultUrl)}` : target.kind === 'storageBlob' ? `the account ${accountName(target.accountUrl)}` : '(no resourceId)');
-  return oneLine(target.kind === 'storageBlob' ? `${base}/blobServices/default/containers/${target.container}` : base);
-}
-
-export function roleAssignmentCreate(ctx: CommandContext, roleName = OPERATIONS[ctx.target.kind].leastRole.name): string {
-  return (
-    `az role assignment create --assignee-object-id ${assignee(ctx)} --assignee-principal-type ServicePrincipal ` +
-    `--role ${sh(roleName)} --scope ${narrowestScope(ctx.target)}`
-  );
-}
-
-export function roleAssignmentList(ctx: CommandContext): string {
-  return `az role assignment list --assignee ${assignee(ctx)} --scope ${resourceIdExpr(ctx.target)} --include-inherited -o table`;
-}
-
-/** The host name (and port, if any) the target lives at. */
-export function targetHost(target: Target, settings: Settings): string {
-  const url =
-    target.kind === 'keyVaultSecret' ? target.vaultUrl : target.kind === 'storageBlob' ? target.accountUrl : target.endpoint ?? settings.armEndpoint;
-  return new URL(url).host;
+/** Reach a resource whose public access is off: a private endpoint in the workload's network, and its DNS zone. */
+export function privateLinkFix(resourceIdWord: string, groupId: string, zone: string): string[] {
+  return [
+    `az network private-endpoint create -g <workload-resource-group> -n <endpoint-name> --vnet-name <workload-vnet> --subnet <endpoint-subnet> --private-connection-resource-id ${resourceIdWord} --group-id ${groupId} --connection-name <connection-name>`,
+    `az network private-dns zone create -g <workload-resource-group> -n ${zone}   ${comment('then link it to the workload VNet and add the endpoint\'s DNS zone group')}`,
+    comment('or run this check from inside the network that already has the private endpoint; never re-enable public access to all networks'),
+  ];
 }

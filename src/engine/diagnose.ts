@@ -16,7 +16,9 @@ import {
   type Verdict,
 } from '../verdict';
 import { classifyAcquisition, classifyCallFailure, interpretProbes, overlayIdentity } from './classify';
-import { isGuid, roleAssignmentList } from '../catalog/commands';
+import { isGuid } from '../catalog/commands';
+import { roleAssignmentList } from '../targets/commands';
+import { kindOf } from '../targets/registry';
 import { narrateLocalChain } from './localChain';
 import { decideWithRoles, propagationHint } from './propagation';
 import { lookupRoles } from './roles';
@@ -139,7 +141,8 @@ async function runTarget(
       credential: grant.credentialFor((c) => challenges.push(c)),
       signal: deadline.signal,
       oid: grant.claims?.oid,
-      settings,
+      audience,
+      endpoint: kindOf(target).endpoint(target, settings),
     }));
     const evidence: Evidence = {
       ...base(),
@@ -292,7 +295,7 @@ async function roleEvidence(
   evidence: Evidence,
 ): Promise<RoleEvidence | undefined> {
   if (!target.resourceId) {
-    (evidence.notes ??= []).push(`Add "resourceId" (the ARM id of the ${target.kind === 'keyVaultSecret' ? 'vault' : 'storage account'}) to target "${target.name}" to let the diagnose look up the roles the identity holds there.`);
+    (evidence.notes ??= []).push(`Add "resourceId" (the ARM id of the ${kindOf(target).nouns.resource}) to target "${target.name}" to let the diagnose look up the roles the identity holds there.`);
     return undefined;
   }
   const commandContext = { target, settings, claims, hostKind: 'unknown' as const };

@@ -1,7 +1,8 @@
 import type { TokenCredential } from '@azure/identity';
 import type { AuthorizationManagementClient } from '@azure/arm-authorization';
-import { roleAssignmentList, type CommandContext } from '../catalog/commands';
-import { OPERATIONS } from '../catalog/operations';
+import type { CommandContext } from '../catalog/commands';
+import { roleAssignmentList } from '../targets/commands';
+import { kindOf } from '../targets/registry';
 import { grantsAction, grantsDataAction, roleById, scopeCovers, type BuiltInRole } from '../catalog/roles';
 import type { Settings, Target } from '../config';
 import { callFailureFromError } from '../targets/probe';
@@ -34,7 +35,7 @@ export async function lookupRoles(args: {
     credentialScopes: [`${settings.cloud.audiences.armResource.replace(/\/+$/, '')}/.default`],
     retryOptions: { maxRetries: 0 },
   });
-  const op = OPERATIONS[target.kind];
+  const op = kindOf(target).operation;
   const touched = operationScope(target, scope);
   // The caller's own effective permissions need no role to read: kept even when listing assignments is refused.
   const effectiveRead = effectivePermissions(client, scope, signal);
@@ -121,10 +122,7 @@ function sameScope(a: string, b: string): boolean {
  * one container. ARM targets touch the resource itself.
  */
 export function operationScope(target: Target, resourceScope: string): string {
-  const base = resourceScope.replace(/\/+$/, '');
-  if (target.kind === 'keyVaultSecret') return `${base}/secrets/${target.secretName}`;
-  if (target.kind === 'storageBlob') return `${base}/blobServices/default/containers/${target.container}`;
-  return base;
+  return `${resourceScope.replace(/\/+$/, '')}${kindOf(target).scopes.touched(target)}`;
 }
 
 /** The caller's effective permissions, where ARM offers the read for this kind of scope (not for subscriptions). */

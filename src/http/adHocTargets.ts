@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { sameAudience, type Cloud, type TargetKind } from '../catalog/clouds';
+import { sameAudience } from '../catalog/clouds';
+import { isKindName, kindOf, KIND_NAMES, type Cloud, type TargetKindName } from '../targets/registry';
 import { TargetListSchema, type Settings, type Target } from '../config';
 import { problem } from './problem';
 
@@ -40,18 +41,16 @@ export interface Refusal {
   message: string;
 }
 
-/** The URL field of each kind that decides where the token goes (ARM's is optional: absent = the cloud's endpoint). */
-const URL_FIELD: Record<TargetKind, string> = { keyVaultSecret: 'vaultUrl', storageBlob: 'accountUrl', armResource: 'endpoint' };
-const SERVICE: Record<TargetKind, string> = { keyVaultSecret: 'Key Vault', storageBlob: 'Blob Storage', armResource: 'Azure Resource Manager' };
+type TargetKind = TargetKindName;
 
 function serviceHostPattern(cloud: Cloud, kind: TargetKind): string {
-  return kind === 'armResource' ? cloud.dnsSuffixes.armResource : `<name>.${cloud.dnsSuffixes[kind]}`;
+  return kindOf(kind).hosts.shape === 'exactly' ? cloud.dnsSuffixes[kind] : `<name>.${cloud.dnsSuffixes[kind]}`;
 }
 
-/** Exactly one label under the service's suffix (`kv1.vault.azure.net`), or exactly the ARM endpoint's host. */
+/** Exactly one label under the service's suffix (`kv1.vault.azure.net`), or exactly its host (the ARM endpoint's). */
 function isServiceHost(cloud: Cloud, kind: TargetKind, hostname: string): boolean {
   const suffix = cloud.dnsSuffixes[kind];
-  if (kind === 'armResource') return hostname === suffix;
+  if (kindOf(kind).hosts.shape === 'exactly') return hostname === suffix;
   return hostname.endsWith(`.${suffix}`) && /^[a-z0-9-]+$/.test(hostname.slice(0, -suffix.length - 1));
 }
 
@@ -69,13 +68,14 @@ function urlRefusals(raw: string, kind: TargetKind, parameter: string, settings:
   const port = u.port || '443';
   const allowed = settings.allowedHosts;
   if (allowed.includes(`${hostname}:${port}`)) return [];
-  // The ARM endpoint the operator configured (DIAGNOSE_ARM_ENDPOINT, e.g. Azure Stack Hub) is trusted as configured.
-  if (kind === 'armResource' && u.origin === new URL(settings.armEndpoint).origin) return [];
+  // An endpoint the operator configured for the kind (DIAGNOSE_ARM_ENDPOINT, e.g. Azure Stack Hub) is trusted as configured.
+  const configured = kindOf(kind).configuredEndpoint?.(settings);
+  if (configured && u.origin === new URL(configured).origin) return [];
   const knownHost = isServiceHost(settings.cloud, kind, hostname) || allowed.includes(hostname);
   if (!knownHost) {
     return refuse(
       'host-not-allowed',
-      `${hostname} is neither a ${SERVICE[kind]} host of ${settings.cloud.name} (${serviceHostPattern(settings.cloud, kind)}) nor listed in DIAGNOSE_ALLOWED_HOSTS`,
+      `${hostname} is neither a ${kindOf(kind).nouns.hosts} host of ${settings.cloud.name} (${serviceHostPattern(settings.cloud, kind)}) nor listed in DIAGNOSE_ALLOWED_HOSTS`,
     );
   }
   if (port !== '443') return refuse('port-not-allowed', `port ${port} is not allowed for ${hostname}; DIAGNOSE_ALLOWED_HOSTS would have to list ${hostname}:${port}`);
@@ -87,14 +87,15 @@ function urlRefusals(raw: string, kind: TargetKind, parameter: string, settings:
  * as a schema error) and again on the parsed targets that will be used.
  */
 export function adHocRefusals(items: readonly unknown[], settings: Settings): Refusal[] {
-  const audiences = (Object.keys(URL_FIELD) as TargetKind[]).flatMap((k) => [settings.cloud.audiences[k], ...settings.cloud.alsoAccepted[k]]);
+  const audiences = KIND_NAMES.flatMap((k) => [settings.cloud.audiences[k], ...settings.cloud.alsoAccepted[k]]);
   return items.flatMap((item, i): Refusal[] => {
     if (!item || typeof item !== 'object') return [];
     const rec = item as Record<string, unknown>;
-    const kind = typeof rec.kind === 'string' && Object.hasOwn(URL_FIELD, rec.kind) ? (rec.kind as TargetKind) : undefined;
+    const kind = isKindName(rec.kind) ? rec.kind : undefined;
     if (!kind) return [];
     const refusals: Refusal[] = [];
-    const field = URL_FIELD[kind];
+    // The field that decides where the token goes (ARM's is optional: absent = the configured endpoint).
+    const field = kindOf(kind).urlField;
     const url = rec[field];
     if (typeof url === 'string') refusals.push(...urlRefusals(url, kind, `body[${i}].${field}`, settings));
     const audience = rec.audience;

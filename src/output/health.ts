@@ -1,6 +1,7 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { HealthSchema, type Check, type Health, type Verdict } from '../verdict';
 import { serviceCode } from './describe';
+import { KINDS } from '../targets/registry';
 
 /**
  * application/health+json after the IETF health-check draft (draft-inadarei-api-health-check): one entry per target
@@ -15,11 +16,10 @@ export const HEALTH_CONTENT_TYPE = 'application/health+json';
  * componentType per kind, from the draft's predefined values: a vault or a storage account holds data ("datastore");
  * Azure Resource Manager is a whole system we call ("system").
  */
-export const COMPONENT_TYPES: Readonly<Record<Check['kind'], string>> = {
-  keyVaultSecret: 'datastore',
-  storageBlob: 'datastore',
-  armResource: 'system',
-};
+export const COMPONENT_TYPES: Readonly<Record<Check['kind'], string>> = Object.fromEntries(KINDS.map((k) => [k.kind, k.componentType])) as Record<
+  Check['kind'],
+  string
+>;
 
 export interface HealthOptions {
   details: boolean;

@@ -1,19 +1,23 @@
 import type { TokenCredential } from '@azure/identity';
-import type { Settings, Target } from '../config';
+import type { BaseTarget } from './kind';
 import type { Transport } from '../verdict';
 import { hostPort, transportFromError } from '../engine/transport';
 
 /**
- * The contract every target kind implements: same input (credential, deadline signal), same output (data).
- * A probe never throws; it returns what the service said.
+ * What a probe is given: a credential for its own audience, the deadline's signal, and where to call — nothing else
+ * of the settings. A probe never throws; it returns what the service said.
  */
 export interface ProbeContext {
+  /** Hands out tokens for `audience` only. */
   credential: TokenCredential;
   /** Fires at the diagnose deadline. */
   signal: AbortSignal;
   /** The token's oid, when the token decoded (used to narrow ARM look-ups to this principal). */
   oid?: string;
-  settings: Settings;
+  /** The audience the token is requested for (the target's override, else its kind's in the configured cloud). */
+  audience: string;
+  /** The URL to call, from the target (or its kind's configured default, e.g. the ARM endpoint). No trailing slash for ARM. */
+  endpoint: string;
 }
 
 export interface Correlation {
@@ -38,7 +42,8 @@ export type CallOutcome =
   | { ok: true; httpStatus: number; result: Record<string, string | number | boolean | null>; correlation: Correlation }
   | { ok: false; failure: CallFailure };
 
-export type Probe<T extends Target> = (target: T, ctx: ProbeContext) => Promise<CallOutcome>;
+/** A kind's probe: the one read-only call its service's SDK makes for the target. */
+export type Probe<T extends BaseTarget> = (target: T, ctx: ProbeContext) => Promise<CallOutcome>;
 
 interface HeaderBag {
   get(name: string): string | undefined;

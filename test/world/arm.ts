@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CLOUDS, type Cloud } from '../../src/catalog/clouds';
+import { CLOUDS, OPERATIONS, type Cloud } from '../../src/targets/registry';
 import { ALL_ROLES, roleById, type BuiltInRole } from '../../src/catalog/roles';
-import { OPERATIONS } from '../../src/catalog/operations';
 import { applyFault } from './faults';
 import type { Assignment, Counters, WorldState } from './model';
 import { callerOf, effectiveGrants, findActionGrant, normalizeScope, principalAndGroups, scopeCovers, type Caller } from './rbac';

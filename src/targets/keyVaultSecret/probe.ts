@@ -1,6 +1,6 @@
 import { SecretClient } from '@azure/keyvault-secrets';
-import type { KeyVaultSecretTarget } from '../config';
-import { correlationFrom, guarded, type Probe } from './probe';
+import { correlationFrom, guarded, type Probe } from '../probe';
+import type { KeyVaultSecretTarget } from './index';
 
 /**
  * Read the secret with SecretClient.getSecret — the exact call a workload makes. Needs the data action

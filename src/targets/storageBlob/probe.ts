@@ -1,6 +1,6 @@
 import { BlobServiceClient } from '@azure/storage-blob';
-import type { StorageBlobTarget } from '../config';
-import { correlationFrom, guarded, type CallOutcome, type Probe } from './probe';
+import { correlationFrom, guarded, type CallOutcome, type Probe } from '../probe';
+import type { StorageBlobTarget } from './index';
 
 /**
  * Read blob properties (blobName set) or pull one page of the container listing — both need the data action

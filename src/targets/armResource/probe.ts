@@ -1,7 +1,7 @@
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
-import type { ArmResourceTarget } from '../config';
-import { roleById, scopeCovers } from '../catalog/roles';
-import { correlationFrom, guarded, type Probe } from './probe';
+import { roleById, scopeCovers } from '../../catalog/roles';
+import { correlationFrom, guarded, type Probe } from '../probe';
+import type { ArmResourceTarget } from './index';
 
 
 /**
@@ -10,10 +10,10 @@ import { correlationFrom, guarded, type Probe } from './probe';
  * evidence of what the identity holds there.
  */
 export const probeArmResource: Probe<ArmResourceTarget> = (target, ctx) => {
-  const endpoint = (target.endpoint ?? ctx.settings.armEndpoint).replace(/\/+$/, '');
+  const endpoint = ctx.endpoint;
   return guarded(endpoint, ctx, async () => {
     const subscriptionId = target.resourceId.split('/')[2]!;
-    const audience = target.audience ?? ctx.settings.cloud.audiences.armResource;
+    const audience = ctx.audience;
     const client = new AuthorizationManagementClient(ctx.credential, subscriptionId, {
       endpoint,
       // Without credentialScopes the scope would be derived from the endpoint (wrong for a non-default port).
