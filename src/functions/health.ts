@@ -2,7 +2,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import type { Settings } from '../config';
 import { diagnose } from '../engine/diagnose';
 import { CoalescingCache } from '../health/coalescingCache';
-import { problem } from '../http/problem';
+import { parameterErrors, problem } from '../http/problem';
 import { redactDeep } from '../http/redact';
 import { HEALTH_CONTENT_TYPE, healthOf, renderHealth } from '../output/health';
 import type { Health, Verdict } from '../verdict';
@@ -36,7 +36,7 @@ export function createHealthHandler(settings: () => Settings, options: HealthHan
         400,
         'Bad query',
         '/api/health takes no parameters: it always reports every configured target. Use /api/diagnose?target=… for a subset.',
-        given.map((p) => ({ parameter: p, message: 'unknown parameter' })),
+        parameterErrors(given, 'unknown parameter'),
       );
     }
     const s = settings();
