@@ -34,13 +34,18 @@ export function canHeal(check: Check): boolean {
   return check.cause === 'role_missing' && !!check.evidence.roles && !check.evidence.roles.lookedUp;
 }
 
+/** The wait actually applied to a request for `waitSeconds`: capped at MAX_WAIT_SECONDS. */
+export function appliedWaitSeconds(waitSeconds: number): number {
+  return Math.min(Math.max(0, waitSeconds), MAX_WAIT_SECONDS);
+}
+
 export async function diagnoseWithWait(
   settings: Settings,
   targets: Target[],
   waitSeconds: number,
   options: DiagnoseOptions & { sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<Verdict> {
-  const applied = Math.min(Math.max(0, waitSeconds), MAX_WAIT_SECONDS);
+  const applied = appliedWaitSeconds(waitSeconds);
   const started = Date.now();
   const until = started + applied * 1000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

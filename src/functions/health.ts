@@ -23,7 +23,8 @@ export interface HealthHandlerOptions {
   now?: () => number;
 }
 
-const runEngine: RunDiagnose = (settings) => diagnose(settings, settings.targets);
+// Health's own lane of per-host call slots: a flood of keyed diagnoses never makes a healthy dependency look late.
+const runEngine: RunDiagnose = (settings) => diagnose(settings, settings.targets, { lane: 'health' });
 
 /** One handler with its own cache: each createRoutes call (each embedding app) gets its own. */
 export function createHealthHandler(settings: () => Settings, options: HealthHandlerOptions = {}): HttpHandler {
