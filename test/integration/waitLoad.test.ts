@@ -7,9 +7,9 @@ import { startService, type RunningService } from './harness';
  * Wait mode under a crowd: many pipelines waiting (?waitSeconds=) on a grant that never becomes effective. Waiters on
  * the same targets share one re-probe loop, so the simulated Key Vault and ARM see about one waiter's worth of
  * requests, not one per waiter; waiters beyond DIAGNOSE_MAX_WAITERS are refused at once with 429 + Retry-After.
- * Sized for a shared 2-core machine: 60 waiters of 6 s.
+ * Sized for a shared 2-core machine: 60 waiters of 10 s (long enough for all of them to arrive while the first wait).
  */
-const WAIT_SECONDS = 6;
+const WAIT_SECONDS = 10;
 const MAX_WAITERS = 40;
 const CROWD = 60;
 const VAULT = 'kvnever';
