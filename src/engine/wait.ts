@@ -76,11 +76,15 @@ class ProbeLoop {
   ) {
     this.arm();
     this.ready = this.nextPulse();
-    void this.run().finally(() => {
-      this.done = true;
-      onEnd();
-      this.firePulse();
-    });
+    // diagnose() never throws for a failing dependency; should a bug of ours escape, the waiters see no first round
+    // and fail their own requests, and the process does not die of an unhandled rejection.
+    void this.run()
+      .catch(() => undefined)
+      .finally(() => {
+        this.done = true;
+        onEnd();
+        this.firePulse();
+      });
   }
 
   /** Resolves after the next round (or the end of the loop). */
