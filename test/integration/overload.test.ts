@@ -14,9 +14,10 @@ const FLOOD = 300;
 const TIMEOUT_MS = 4000;
 /** Loose on purpose: the bound must hold with the other cores busy. */
 const SLACK_MS = 2000;
+const FUNCTION_KEY = 'overload-test-key';
 let world: World;
-let svc: RunningService;
 let slow: FakeVault;
+let env: Record<string, string>;
 
 beforeAll(async () => {
   world = await startWorld();
@@ -27,13 +28,15 @@ beforeAll(async () => {
     { name: 'kv-slow', kind: 'keyVaultSecret', vaultUrl: slow.url, secretName: 'one' },
     ...standardTargets(world).filter((t) => t.name === 'kv-ok' || t.name === 'arm-ok'),
   ];
-  svc = await startService(
-    serviceEnv(world, { DIAGNOSE_TARGETS: JSON.stringify(targets), DIAGNOSE_TIMEOUT_MS: String(TIMEOUT_MS), HEALTH_CACHE_SECONDS: '0' }),
-  );
+  env = serviceEnv(world, {
+    DIAGNOSE_TARGETS: JSON.stringify(targets),
+    DIAGNOSE_TIMEOUT_MS: String(TIMEOUT_MS),
+    HEALTH_CACHE_SECONDS: '0',
+    FUNCTIONS_HOST_FUNCTION_KEY: FUNCTION_KEY,
+  });
 }, 60_000);
 
 afterAll(async () => {
-  await svc?.stop();
   await slow?.close();
   await world?.stop();
 });
@@ -47,9 +50,9 @@ interface Answer {
   body: unknown;
 }
 
-async function ask(path: string): Promise<Answer> {
+async function ask(svc: RunningService, path: string): Promise<Answer> {
   const started = Date.now();
-  const res = await fetch(`${svc.url}${path}`);
+  const res = await fetch(`${svc.url}${path}`, { headers: { 'x-functions-key': FUNCTION_KEY } });
   const text = await res.text();
   return {
     status: res.status,
@@ -61,20 +64,30 @@ async function ask(path: string): Promise<Answer> {
   };
 }
 
-describe(`${FLOOD} concurrent keyed diagnoses of one slow vault`, () => {
+describe.each([
+  ['the local server', 'local'],
+  ['the Functions host', 'functions'],
+] as const)(`${FLOOD} concurrent keyed diagnoses of one slow vault, served by %s`, (_label, host) => {
+  let svc: RunningService;
   let answers: Answer[];
   let probes: Answer[];
 
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
   beforeAll(async () => {
+    svc = await startService(env, { host });
+    slow.reset();
     // Warm up once (SDK clients, token cache), so the flood measures load, not first-call costs.
-    await svc.diagnose('?target=kv-slow');
-    const flood = Promise.all(Array.from({ length: FLOOD }, () => ask('/api/diagnose?target=kv-slow')));
+    await ask(svc, '/api/diagnose?target=kv-slow');
+    const flood = Promise.all(Array.from({ length: FLOOD }, () => ask(svc, '/api/diagnose?target=kv-slow')));
     // Probe health while the flood is queued up at the vault, one probe after another.
     probes = [];
     await new Promise((r) => setTimeout(r, 500));
-    for (let i = 0; i < 3; i++) probes.push(await ask('/api/health'));
+    for (let i = 0; i < 3; i++) probes.push(await ask(svc, '/api/health'));
     answers = await flood;
-  }, 120_000);
+  }, 180_000);
 
   it('keeps /api/health 200 with every dependency authorized', () => {
     for (const p of probes) {
