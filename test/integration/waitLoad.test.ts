@@ -112,3 +112,11 @@ describe(`${CROWD} concurrent waiters on a grant that never becomes effective`, 
     expect(crowdOutbound).toBeLessThanOrEqual(2 * alone.outbound);
   });
 });
+
+describe('the largest waitSeconds the query accepts', () => {
+  it('is applied as 200 s, below the Functions front end\'s 230 s cut-off, and said so', async () => {
+    const { status, verdict } = await svc.diagnose('?target=kv-ok&waitSeconds=999999');
+    expect(status).toBe(200);
+    expect(verdict.wait).toMatchObject({ requestedSeconds: 999999, appliedSeconds: 200, stoppedBecause: 'all_passed', rounds: 1 });
+  });
+});
