@@ -24,7 +24,7 @@ import { proxyFor } from './proxy';
 import { identityRequestUrl } from './rawProbe';
 import { Deadline } from './deadline';
 import { acquireToken, identityProtocol, sdkErrorText, type Acquisition, type ChallengeRecord, type EndpointProbes } from './identity';
-import { sharedAcquisition, withTargetSlot } from './limits';
+import { sharedAcquisition, withTargetSlot, type Lane } from './limits';
 
 /**
  * Plans and runs one diagnose: targets grouped by audience (one token acquisition per distinct audience), every
@@ -37,6 +37,13 @@ export interface DiagnoseOptions {
   signal?: AbortSignal;
   /** Also probe the identity endpoint raw when the SDK succeeds (`?probe=raw`); after a failure it always is. */
   rawProbe?: boolean;
+  /** Whose per-host call slots to use: health has its own, so it never queues behind keyed diagnoses (limits.ts). */
+  lane?: Lane;
+  /**
+   * When the request arrived (ms since the epoch), if it waited for a turn first: the deadline counts from then, so
+   * time spent queued comes out of DIAGNOSE_TIMEOUT_MS and `durationMs` is what the caller waited.
+   */
+  arrivedAt?: number;
 }
 
 /** What one target's run found, before host-wide facts (host kind) are known. */
@@ -59,8 +66,8 @@ export function audienceOf(target: Target, settings: Settings): string {
 }
 
 export async function diagnose(settings: Settings, targets: Target[], options: DiagnoseOptions = {}): Promise<Verdict> {
-  const started = Date.now();
-  const deadline = new Deadline(settings.timeoutMs, options.signal);
+  const started = Math.min(options.arrivedAt ?? Date.now(), Date.now());
+  const deadline = new Deadline(Math.max(1, settings.timeoutMs - (Date.now() - started)), options.signal);
   const tokens = new Map<string, Promise<Acquisition>>();
   const tokenFor = (audience: string) => {
     let p = tokens.get(audience);
@@ -77,7 +84,7 @@ export async function diagnose(settings: Settings, targets: Target[], options: D
     return p;
   };
   try {
-    const findings = await Promise.all(targets.map((t) => runTarget(t, settings, deadline, tokenFor)));
+    const findings = await Promise.all(targets.map((t) => runTarget(t, settings, deadline, tokenFor, options.lane)));
     if (settings.localChain && resolveHostKind(settings, findings) === 'local') await addLocalChain(findings, deadline);
     return assemble(settings, findings, started);
   } finally {
@@ -90,6 +97,7 @@ async function runTarget(
   settings: Settings,
   deadline: Deadline,
   tokenFor: (audience: string) => Promise<Acquisition>,
+  lane: Lane = 'diagnose',
 ): Promise<Finding> {
   const started = Date.now();
   const audience = audienceOf(target, settings);
@@ -140,7 +148,7 @@ async function runTarget(
       signal: deadline.signal,
       oid: grant.claims?.oid,
       settings,
-    }));
+    }), lane);
     const evidence: Evidence = {
       ...base(),
       ...(grant.claims?.aud ? { tokenAudience: grant.claims.aud } : {}),
