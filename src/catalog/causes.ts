@@ -12,6 +12,7 @@ import {
 } from './commands';
 import { controlPlaneTrap } from '../engine/propagation';
 import { OPERATIONS } from './operations';
+import { HOST_CAUSES, workloadIdentityExpired, workloadIdentityNotFound } from './hostCauses';
 
 /**
  * The cause catalog: every cause's category, status, title, what the user sees, and the explanation and fix
@@ -114,10 +115,13 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     title: 'Requested identity is not attached to this host',
     symptom: 'The identity endpoint answers 400 invalid_request "Identity not found".',
     explain: (ctx) =>
-      ctx.settings.clientId
+      workloadIdentityNotFound(ctx)?.explain ??
+      (ctx.settings.clientId
         ? `The identity endpoint answered that ${selectorText(ctx)} is not assigned to this host (AZURE_CLIENT_ID names an identity that is not attached, or a typo).`
-        : 'The identity endpoint answered that this host has no system-assigned identity. If only user-assigned identities are attached, name one with AZURE_CLIENT_ID.',
+        : 'The identity endpoint answered that this host has no system-assigned identity. If only user-assigned identities are attached, name one with AZURE_CLIENT_ID.'),
     fix: (ctx) => {
+      const wi = workloadIdentityNotFound(ctx);
+      if (wi) return wi.fix;
       const h = hostCli(ctx);
       return [
         `az ${h.group} identity show -g ${h.rg} -n ${h.name} --query "{principalId:principalId, userAssigned:userAssignedIdentities}"`,
@@ -199,8 +203,9 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     title: 'Token expired',
     symptom: '401 ExpiredAuthenticationToken / "Lifetime validation failed", or exp in the past.',
     explain: (ctx) =>
+      workloadIdentityExpired(ctx)?.explain ??
       `The token expired${ctx.claims?.expiresAt ? ` at ${ctx.claims.expiresAt}` : ''}. Hold the credential, not the token: the SDK refreshes tokens itself when you call getToken per request.`,
-    fix: () => ['# keep a TokenCredential and let each SDK client call getToken; never cache the token string'],
+    fix: (ctx) => workloadIdentityExpired(ctx)?.fix ?? ['# keep a TokenCredential and let each SDK client call getToken; never cache the token string'],
   },
   token_rejected: {
     category: 'authentication',
@@ -363,6 +368,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     explain: (ctx) => `The diagnose failed unexpectedly: ${ctx.evidence.message ?? 'unknown error'}. This is a bug in Identity Doctor, not a verdict on ${svc(ctx)}.`,
     fix: () => ['# please report it with this response (it contains no token)'],
   },
+  ...HOST_CAUSES,
 };
 
 function firstLine(s: string): string {
