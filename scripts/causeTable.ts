@@ -31,6 +31,10 @@ const FIXES: Record<string, string> = {
   target_error: 're-run; quote the request/correlation ids in a support case',
   deadline_exceeded: 're-run; check the slow stage named in `evidence.stageCut`',
   diagnostic_error: 'report the bug with the response (it holds no token)',
+  workload_identity_not_injected: 'label the pod template `azure.workload.identity/use: "true"`, annotate the service account with `azure.workload.identity/client-id`, roll the pods',
+  federated_token_unreadable: 'mount the projected token into this container (not in `skip-containers`); an `fsGroup` that may read it',
+  federation_mismatch: '`az identity federated-credential create --issuer <iss> --subject system:serviceaccount:<ns>:<sa> --audience api://AzureADTokenExchange` (values from the evidence); a new one needs seconds to propagate',
+  arc_key_file_unreadable: 'run the workload as root or in the `himds` group; point `IDENTITY_ENDPOINT` at the Arc agent',
 };
 
 export function renderCauseTable(): string {

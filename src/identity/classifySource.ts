@@ -30,6 +30,8 @@ export function classifySourceFailure(f: AcquisitionFailure, settings: Settings)
     return undefined;
   }
   if (f.protocol === 'arc' && f.raw?.direct?.keyFile?.problem) return 'arc_key_file_unreadable';
+  // Service Fabric names the condition in its own error code (the application manifest assigns no identity).
+  if (f.protocol === 'serviceFabric' && f.raw?.direct?.error === 'ManagedIdentityNotFound') return 'identity_not_found';
   // A pod without the webhook's variables asks the node's IMDS, which does not hold the workload's identity.
   if (f.protocol === 'imds' && settings.platform.kubernetes && f.reason !== 'deadline') return 'workload_identity_not_injected';
   return undefined;

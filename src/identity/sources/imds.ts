@@ -13,7 +13,8 @@ export const imds: IdentitySource = {
   detect: () => true,
   endpoint: (s) => hostPort(s.platform.imdsAuthorityHost ?? IMDS_BASE) ?? '169.254.169.254',
   request(s, audience) {
-    const url = new URL('/metadata/identity/oauth2/token', s.platform.imdsAuthorityHost ?? IMDS_BASE);
+    // MSAL appends the path to AZURE_POD_IDENTITY_AUTHORITY_HOST as a string (a path prefix there survives).
+    const url = new URL(`${s.platform.imdsAuthorityHost ?? IMDS_BASE}/metadata/identity/oauth2/token`);
     url.searchParams.set('api-version', '2018-02-01');
     url.searchParams.set('resource', resourceOf(audience));
     if (s.clientId) url.searchParams.set('client_id', s.clientId);
