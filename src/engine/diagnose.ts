@@ -1,4 +1,5 @@
 import { CAUSE_CATALOG, categoryOf } from '../catalog/causes';
+import { HOST_CAUSES } from '../catalog/hostCauses';
 import type { Settings, Target } from '../config';
 import { probe } from '../targets';
 import type { CallFailure, Correlation } from '../targets/probe';
@@ -411,7 +412,8 @@ function toCheck(f: Finding, settings: Settings, hostKind: HostKind): Check {
     ...(f.httpStatus !== undefined ? { httpStatus: f.httpStatus } : {}),
     ...(f.claims ? { claims: f.claims } : {}),
     evidence: f.evidence,
-    explanation: [entry.explain(ctx), f.stage === 'token' ? f.evidence.identityEndpoint?.rawProbe?.explanation : undefined].filter(Boolean).join(' '),
+    // A source's own cause already reads its raw probe (Entra's answer, the key file); the generic reading would blur it.
+    explanation: [entry.explain(ctx), f.stage === 'token' && !(f.cause in HOST_CAUSES) ? f.evidence.identityEndpoint?.rawProbe?.explanation : undefined].filter(Boolean).join(' '),
     ...(f.propagation ? { propagation: f.propagation } : {}),
     fix: entry.fix(ctx),
     durationMs: f.durationMs,
