@@ -164,3 +164,36 @@ export function workloadIdentityExpired(ctx: CauseContext): { explain: string; f
     ],
   };
 }
+
+const HOST_LEVEL: ReadonlySet<Cause> = new Set(['no_managed_identity', 'identity_not_found', 'identity_endpoint_error', 'identity_endpoint_unreachable']);
+
+/**
+ * The fix for a shared host-level cause on a host that has no `az <group> identity` family (Service Fabric, Cloud
+ * Shell, Arc, an AKS pod): the shared entries speak App Service and VM. Undefined = the shared fix applies.
+ */
+export function hostSpecificFix(cause: Cause, ctx: CauseContext): string[] | undefined {
+  if (!HOST_LEVEL.has(cause)) return undefined;
+  const identityMissing = cause === 'no_managed_identity' || cause === 'identity_not_found';
+  switch (ctx.hostKind) {
+    case 'serviceFabric':
+      return identityMissing
+        ? [
+            '# assign the identity in the application manifest (<ManagedIdentities>) and bind it in the service manifest (<IdentityBindingPolicy>), then upgrade the application',
+            '# Service Fabric picks the identity from the manifest: leave AZURE_CLIENT_ID unset',
+          ]
+        : ['# check the cluster\'s Managed Identity Token Service (fabricSettings: ManagedIdentityTokenService) and re-run'];
+    case 'cloudShell':
+      return ['# Cloud Shell hands out the signed-in user\'s token: run az login again (or restart Cloud Shell); AZURE_CLIENT_ID must be unset here'];
+    case 'arc':
+      return identityMissing
+        ? ['az connectedmachine show -g <resource-group> -n "$(hostname)" --query identity', 'azcmagent show']
+        : ['azcmagent show', 'sudo systemctl restart himdsd'];
+    case 'aks':
+      // identity_not_found from the exchange (AADSTS700016) has its own workload-identity wording in the catalog.
+      if (cause !== 'identity_not_found' && ctx.evidence.identityEndpoint?.protocol === 'workloadIdentity')
+        return ['# Entra answered the token exchange with an error (see evidence.identityEndpoint); re-run in a minute', federatedCredentialList(ctx)];
+      return undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import { CAUSE_CATALOG, categoryOf } from '../catalog/causes';
-import { HOST_CAUSES } from '../catalog/hostCauses';
+import { HOST_CAUSES, hostSpecificFix } from '../catalog/hostCauses';
 import type { Settings, Target } from '../config';
 import { probe } from '../targets';
 import type { CallFailure, Correlation } from '../targets/probe';
@@ -415,7 +415,7 @@ function toCheck(f: Finding, settings: Settings, hostKind: HostKind): Check {
     // A source's own cause already reads its raw probe (Entra's answer, the key file); the generic reading would blur it.
     explanation: [entry.explain(ctx), f.stage === 'token' && !(f.cause in HOST_CAUSES) ? f.evidence.identityEndpoint?.rawProbe?.explanation : undefined].filter(Boolean).join(' '),
     ...(f.propagation ? { propagation: f.propagation } : {}),
-    fix: entry.fix(ctx),
+    fix: hostSpecificFix(f.cause, ctx) ?? entry.fix(ctx),
     durationMs: f.durationMs,
   };
 }

@@ -76,6 +76,7 @@ describe('AKS workload identity', () => {
     const check = only(await run('aks-wrong-client'));
     expect(check.evidence.identityEndpoint?.errorCodes).toContain(700016);
     expect(check.explanation).toContain('azure.workload.identity/client-id');
+    expect(check.fix.join('\n')).toContain('kubectl annotate serviceaccount checkout -n shop azure.workload.identity/client-id=');
   });
 
   it('reports token_expired (AADSTS700024) at the token stage when the projected token expired', async () => {
@@ -148,6 +149,9 @@ describe('Service Fabric and Cloud Shell', () => {
   it('reports identity_not_found when the application manifest assigns no identity', async () => {
     const check = only(await run('servicefabric-none'));
     expect(check.evidence.identityEndpoint?.rawProbe?.direct?.error).toBe('ManagedIdentityNotFound');
+    // Service Fabric has no `az … identity assign`: the manifest assigns the identity.
+    expect(check.fix.join('\n')).toContain('application manifest');
+    expect(check.fix.join('\n')).not.toContain('az functionapp');
   });
   it('speaks the Cloud Shell protocol (POST form) and reports hostKind cloudShell', async () => {
     await run('cloudshell');
