@@ -100,7 +100,8 @@ export async function probeEndpoint(settings: Settings, audience: string, deadli
   const opts = { timeoutMs: budget, signal: deadline.signal };
   const [d, viaProxy] = await Promise.all([
     direct ?? rawProbe(settings, audience, opts),
-    proxy && !proxy.bypassed ? rawProbe(settings, audience, { ...opts, proxy: proxy.target }) : undefined,
+    // Through the proxy only for plain-HTTP endpoints: the raw probe does not speak CONNECT (Entra's exchange is HTTPS).
+    proxy && !proxy.bypassed && target?.url.protocol === 'http:' ? rawProbe(settings, audience, { ...opts, proxy: proxy.target }) : undefined,
   ]);
   return { direct: d, ...(viaProxy ? { viaProxy } : {}), ...(proxyEvidence ? { proxy: proxyEvidence } : {}) };
 }

@@ -27,6 +27,8 @@ export function classifySourceFailure(f: AcquisitionFailure, settings: Settings)
     if (codes.includes(CLIENT_NOT_IN_TENANT)) return 'identity_not_found';
     if (codes.includes(ASSERTION_EXPIRED)) return 'token_expired';
     if (codes.some((c) => FEDERATION_MISMATCH.has(c))) return 'federation_mismatch';
+    // The exchange bypasses our recording client, so "Entra could not be reached" is known from the raw probe.
+    if (f.reason === 'sdk' && f.raw?.direct?.transport && f.raw.direct.status === undefined) return 'identity_endpoint_unreachable';
     return undefined;
   }
   if (f.protocol === 'arc' && f.raw?.direct?.keyFile?.problem) return 'arc_key_file_unreadable';

@@ -86,6 +86,17 @@ describe('AKS workload identity', () => {
     expect(check.evidence.identityEndpoint?.federatedToken?.expired).toBe(true);
   });
 
+  it('reports identity_endpoint_unreachable when Entra (AZURE_AUTHORITY_HOST) cannot be reached', async () => {
+    const scenario = scenarios.find((s) => s.name === 'aks')!;
+    const closed = await world.closedPort();
+    const svc = await startService(serviceEnv(world, { ...scenario.env, AZURE_AUTHORITY_HOST: `https://login.microsoftonline.com:${closed}` }));
+    services.push(svc);
+    const { verdict } = await svc.diagnose();
+    expect(verdict.identity.hostKind).toBe('aks');
+    expect(verdict.checks.map((c) => c.cause)).toEqual(['identity_endpoint_unreachable']);
+    expect(only(verdict).evidence.identityEndpoint?.rawProbe?.direct?.transport?.kind).toBe('refused');
+  });
+
   it('heals a federated credential created seconds ago when asked to wait', async () => {
     // Created "just now": Entra honours it only after its propagation delay.
     world.state.federatedCredentials.find((f) => f.name === 'shop-fresh')!.createdOn = new Date();
