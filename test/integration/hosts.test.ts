@@ -98,15 +98,18 @@ describe('AKS workload identity', () => {
   });
 
   it('heals a federated credential created seconds ago when asked to wait', async () => {
-    // Created "just now": Entra honours it only after its propagation delay.
+    const scenario = scenarios.find((s) => s.name === 'aks-fresh-federation')!;
+    const svc = await startService(serviceEnv(world, scenario.env));
+    services.push(svc);
+    // Created "just now" (after the service started, however long that took): Entra honours it only after its delay.
     world.state.federatedCredentials.find((f) => f.name === 'shop-fresh')!.createdOn = new Date();
-    const v = await run('aks-fresh-federation');
-    expect(only(v).explanation).toContain('propagated');
-    const svc = services.at(-1)!;
-    const { verdict } = await svc.diagnose('?waitSeconds=30');
+    const first = await svc.diagnose();
+    expect(first.verdict.checks.map((c) => c.cause)).toEqual(['federation_mismatch']);
+    expect(only(first.verdict).explanation).toContain('propagated');
+    const { verdict } = await svc.diagnose('?waitSeconds=40');
     expect(verdict.checks.map((c) => c.cause)).toEqual(['authorized']);
     expect(verdict.wait?.stoppedBecause).toBe('all_passed');
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('Container Apps', () => {

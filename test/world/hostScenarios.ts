@@ -61,7 +61,7 @@ export function stageHosts(world: World, opts: { arcDirectory?: boolean } = {}):
   // AKS: the identity id-doctor federated with shop/checkout; a second credential created just now (propagating).
   state.federatedCredentials.push(
     { identity: USER_IDENTITY.name, name: 'shop-checkout', issuer: CLUSTER_ISSUER, subject: `system:serviceaccount:${NAMESPACE}:${SERVICE_ACCOUNT}`, audiences: ['api://AzureADTokenExchange'], createdOn: longAgo },
-    { identity: USER_IDENTITY.name, name: 'shop-fresh', issuer: CLUSTER_ISSUER, subject: `system:serviceaccount:${NAMESPACE}:fresh`, audiences: ['api://AzureADTokenExchange'], createdOn: fresh, propagationDelaySeconds: 6 },
+    { identity: USER_IDENTITY.name, name: 'shop-fresh', issuer: CLUSTER_ISSUER, subject: `system:serviceaccount:${NAMESPACE}:fresh`, audiences: ['api://AzureADTokenExchange'], createdOn: fresh, propagationDelaySeconds: 10 },
   );
   const token = (serviceAccount: string, lifetimeSeconds?: number) =>
     world.projectedToken({ issuer: CLUSTER_ISSUER, namespace: NAMESPACE, serviceAccount, ...(lifetimeSeconds !== undefined ? { lifetimeSeconds } : {}) });
