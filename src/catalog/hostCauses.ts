@@ -176,6 +176,9 @@ export function hostSpecificFix(cause: Cause, ctx: CauseContext): string[] | und
   const identityMissing = cause === 'no_managed_identity' || cause === 'identity_not_found';
   switch (ctx.hostKind) {
     case 'serviceFabric':
+      // @azure/identity refuses a client id or resource id on Service Fabric before sending anything.
+      if (ctx.settings.clientId || ctx.settings.clientResourceId)
+        return ['# Service Fabric picks the identity from the application manifest: unset AZURE_CLIENT_ID / AZURE_CLIENT_RESOURCE_ID (the SDK refuses them here)'];
       return identityMissing
         ? [
             '# assign the identity in the application manifest (<ManagedIdentities>) and bind it in the service manifest (<IdentityBindingPolicy>), then upgrade the application',

@@ -167,6 +167,16 @@ describe('Service Fabric and Cloud Shell', () => {
     expect(check.fix.join('\n')).toContain('application manifest');
     expect(check.fix.join('\n')).not.toContain('az functionapp');
   });
+  it('says to unset AZURE_CLIENT_ID on Service Fabric, where the SDK refuses to name an identity', async () => {
+    const scenario = scenarios.find((s) => s.name === 'servicefabric')!;
+    const svc = await startService(serviceEnv(world, { ...scenario.env, AZURE_CLIENT_ID: world.state.identities.find((i) => i.name === 'id-doctor')!.clientId }));
+    services.push(svc);
+    const { verdict } = await svc.diagnose();
+    expect(verdict.identity.hostKind).toBe('serviceFabric');
+    expect(only(verdict).evidence.identityEndpoint?.sdkError).toContain('Service Fabric');
+    expect(only(verdict).fix.join('\n')).toContain('unset AZURE_CLIENT_ID');
+  });
+
   it('speaks the Cloud Shell protocol (POST form) and reports hostKind cloudShell', async () => {
     await run('cloudshell');
   });
