@@ -70,3 +70,23 @@ describe('identity source detection', () => {
     expect(req.form).toMatchObject({ scope: 'https://vault.azure.cn/.default', grant_type: 'client_credentials' });
   });
 });
+
+describe('platform variables of the identity sources', () => {
+  it('reads them in config (values only where they are not secrets) and reports the variables that chose the source', () => {
+    const s = loadSettings({
+      IDENTITY_ENDPOINT: 'http://localhost:40342/metadata/identity/oauth2/token',
+      IMDS_ENDPOINT: 'http://localhost:40342',
+      IDENTITY_SERVER_THUMBPRINT: 'AB12',
+      MSI_SECRET: 'msi-secret-value',
+      AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
+      KUBERNETES_SERVICE_HOST: '10.0.0.1',
+    });
+    expect(s.platform).toMatchObject({ imdsEndpoint: 'http://localhost:40342', identityServerThumbprintSet: true, msiSecretSet: true, authorityHost: 'https://login.microsoftonline.us', kubernetes: true });
+    expect(JSON.stringify(s)).not.toContain('msi-secret-value');
+    const arc = detectSource(s);
+    expect(arc.id).toBe('arc');
+    expect(arc.variables(s)).toEqual({ IDENTITY_ENDPOINT: 'set', IMDS_ENDPOINT: 'http://localhost:40342' });
+    // MSAL asks the Arc agent on 127.0.0.1 even when the variable says localhost.
+    expect(arc.request(s, 'https://vault.azure.net/')?.url.href).toBe('http://127.0.0.1:40342/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https%3A%2F%2Fvault.azure.net');
+  });
+});
