@@ -187,6 +187,13 @@ export function hostSpecificFix(cause: Cause, ctx: CauseContext): string[] | und
         : ['# check the cluster\'s Managed Identity Token Service (fabricSettings: ManagedIdentityTokenService) and re-run'];
     case 'cloudShell':
       return ['# Cloud Shell hands out the signed-in user\'s token: run az login again (or restart Cloud Shell); AZURE_CLIENT_ID must be unset here'];
+    case 'machineLearning':
+      return identityMissing
+        ? [
+            'az ml compute show --name <compute> --resource-group <resource-group> --workspace-name <workspace> --query identity',
+            '# assign that user-assigned identity to the compute, or unset AZURE_CLIENT_ID to use the compute\'s DEFAULT_IDENTITY_CLIENT_ID',
+          ]
+        : ['# re-run in a minute; if it persists, restart the compute instance'];
     case 'arc':
       return identityMissing
         ? ['az connectedmachine show -g <resource-group> -n "$(hostname)" --query identity', 'azcmagent show']

@@ -182,6 +182,17 @@ describe('Service Fabric and Cloud Shell', () => {
   });
 });
 
+describe('Azure Machine Learning', () => {
+  it('speaks the 2017 protocol with MSI_SECRET and reports hostKind machineLearning', async () => {
+    await run('ml');
+  });
+  it('reports identity_not_found when the named client id is not on the compute', async () => {
+    const check = only(await run('ml-not-attached'));
+    expect(check.evidence.identityEndpoint).toMatchObject({ protocol: 'machineLearning', status: 400, error: 'invalid_request' });
+    expect(check.fix.join('\n')).toContain('az ml compute show');
+  });
+});
+
 describe('secrets', () => {
   it('leaked no token (projected ones included), identity header or secret value', () => {
     expectNoLeaks(world, services);

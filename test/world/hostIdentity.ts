@@ -12,13 +12,16 @@ import { sendJson } from './service';
  *  - Cloud Shell: POST …/cloudshell/oauth2/token, `Metadata: true`, form body `resource=…`.
  *  - Azure Arc: GET …/arc/metadata/identity/oauth2/token?api-version=2020-06-01&resource=…, `Metadata: true`; first a
  *    401 with `WWW-Authenticate: Basic realm=<key file>`, then `Authorization: Basic <key file content>`.
+ *  - Azure Machine Learning: GET …/ml/token?api-version=2017-09-01&resource=…&clientid=…, `Metadata: true` and
+ *    `secret` (= MSI_SECRET, here the world's identity header); the 2017 protocol always names the client id.
  */
-export type HostProtocol = 'serviceFabric' | 'cloudShell' | 'arc';
+export type HostProtocol = 'serviceFabric' | 'cloudShell' | 'arc' | 'machineLearning';
 
 export const HOST_PROTOCOL_PATHS: Readonly<Record<string, HostProtocol>> = {
   '/sf/metadata/identity/oauth2/token': 'serviceFabric',
   '/cloudshell/oauth2/token': 'cloudShell',
   '/arc/metadata/identity/oauth2/token': 'arc',
+  '/ml/token': 'machineLearning',
 };
 
 type Resolution = { identity: Identity } | { status: number; body: unknown };
@@ -40,6 +43,7 @@ const sfError = (status: number, code: string, message: string) => ({ status, bo
 export function handleHostProtocol(r: HostRequest): void {
   if (r.protocol === 'serviceFabric') return serviceFabric(r);
   if (r.protocol === 'arc') return arc(r);
+  if (r.protocol === 'machineLearning') return machineLearning(r);
   return cloudShell(r);
 }
 
@@ -119,4 +123,20 @@ function arc(r: HostRequest): void {
     ...(query.get('object_id') ? { object_id: identity.principalId } : {}),
     ...(query.get('msi_res_id') ? { msi_res_id: identity.resourceId } : {}),
   });
+}
+
+function machineLearning(r: HostRequest): void {
+  const { req, res, query, deps } = r;
+  if ((req.headers['metadata'] ?? '').toString().toLowerCase() !== 'true') {
+    return sendJson(res, 400, { error: 'invalid_request', error_description: 'Required metadata header not specified' });
+  }
+  if (req.headers['secret'] !== deps.identityHeader) return sendJson(res, 401, { error: 'unauthorized', error_description: 'The secret header is missing or not valid.' });
+  if (query.get('api-version') !== '2017-09-01') return sendJson(res, 400, { error: 'invalid_request', error_description: 'Unsupported api-version.' });
+  const resource = query.get('resource');
+  if (!resource) return sendJson(res, 400, { error: 'invalid_request', error_description: 'Required audience parameter not specified' });
+  const clientId = (query.get('clientid') ?? '').toLowerCase();
+  const identity = deps.state.identities.find((i) => r.host.attached.includes(i.name) && i.clientId.toLowerCase() === clientId);
+  if (!identity || r.fault === 'identity_not_found') return sendJson(res, 400, { error: 'invalid_request', error_description: 'Identity not found' });
+  const minted = deps.mint(identity, resource);
+  sendJson(res, 200, { access_token: minted.token, expires_on: String(minted.exp), resource, token_type: 'Bearer', client_id: identity.clientId });
 }

@@ -139,6 +139,17 @@ export function stageHosts(world: World, opts: { arcDirectory?: boolean } = {}):
     MSI_ENDPOINT: `${world.hostBase('cloudshell')}/cloudshell/oauth2/token`,
   };
 
+  // Azure Machine Learning: MSI_ENDPOINT + MSI_SECRET; the compute's identity by client id.
+  state.hosts['ml'] = { attached: [USER_IDENTITY.name] };
+  const ml = (extra: Record<string, string | undefined> = {}) => ({
+    ...NOT_APP_SERVICE,
+    DIAGNOSE_TARGETS: targets,
+    MSI_ENDPOINT: `${world.hostBase('ml')}/ml/token`,
+    MSI_SECRET: world.identityHeader,
+    DEFAULT_IDENTITY_CLIENT_ID: USER_IDENTITY.clientId,
+    ...extra,
+  });
+
   const scenarios: HostScenario[] = [
     { name: 'aks', label: 'AKS pod, workload identity', env: pod({ AZURE_FEDERATED_TOKEN_FILE: token(SERVICE_ACCOUNT) }), cause: 'authorized', hostKind: 'aks' },
     { name: 'aks-not-injected', label: 'AKS pod without the label/annotation', env: pod({ AZURE_CLIENT_ID: undefined, AZURE_TENANT_ID: undefined, AZURE_AUTHORITY_HOST: undefined }), cause: 'workload_identity_not_injected', hostKind: 'aks' },
@@ -159,6 +170,8 @@ export function stageHosts(world: World, opts: { arcDirectory?: boolean } = {}):
     { name: 'servicefabric', label: 'Service Fabric', env: sf('sf'), cause: 'authorized', hostKind: 'serviceFabric' },
     { name: 'servicefabric-none', label: 'Service Fabric, no identity in the manifest', env: sf('sf-none'), cause: 'identity_not_found', hostKind: 'serviceFabric' },
     { name: 'cloudshell', label: 'Cloud Shell', env: cloudShell, cause: 'authorized', hostKind: 'cloudShell' },
+    { name: 'ml', label: 'Azure Machine Learning compute', env: ml(), cause: 'authorized', hostKind: 'machineLearning' },
+    { name: 'ml-not-attached', label: 'Azure ML, client id not on the compute', env: ml({ AZURE_CLIENT_ID: OTHER_IDENTITY.clientId }), cause: 'identity_not_found', hostKind: 'machineLearning' },
   ];
   return scenarios;
 }

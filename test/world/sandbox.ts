@@ -7,7 +7,7 @@ import { startService, type RunningService } from './serviceProcess';
 /**
  * `npm start`: the simulated Azure with staged dependencies (one healthy and one per cause) and the real service wired
  * to it — no Azure account needed. Identity-level causes are host-wide, so each gets its own small service process,
- * and so does each host kind (AKS, Container Apps, VM/scale set, Arc, Service Fabric, Cloud Shell).
+ * and so does each host kind (AKS, Container Apps, VM/scale set, Arc, Service Fabric, Cloud Shell, Azure ML).
  */
 type Running = { label: string; svc: RunningService; shows: string };
 
@@ -29,7 +29,7 @@ async function startServices(world: World, port: number, services: Running[]): P
   // so the sandbox leaves that one to the integration tests.
   const arcDirectory = canStageArcDirectory();
   const hosts = stageHosts(world, { arcDirectory }).filter((h) => h.name !== 'aks-fresh-federation');
-  console.log(`starting ${hosts.length} host services (AKS, Container Apps, VM/scale set, Arc, Service Fabric, Cloud Shell)…`);
+  console.log(`starting ${hosts.length} host services (AKS, Container Apps, VM/scale set, Arc, Service Fabric, Cloud Shell, Azure ML)…`);
   // A few at a time: a busy machine starts eighteen Node processes at once slower than the start-up timeout.
   for (let i = 0; i < hosts.length; i += 3) {
     const batch = await Promise.all(hosts.slice(i, i + 3).map(async (h) => ({ h, svc: await startService(serviceEnv(world, h.env)) })));
