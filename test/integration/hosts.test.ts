@@ -29,13 +29,14 @@ afterAll(async () => {
   for (const f of arcFiles) fs.rmSync(f, { force: true });
 });
 
-async function run(name: string, query = ''): Promise<Verdict> {
+/** Runs scenario `name` (optionally with env overrides that change its expected cause) and checks kind and cause. */
+async function run(name: string, variant: { env?: Record<string, string | undefined>; cause?: string } = {}): Promise<Verdict> {
   const scenario = scenarios.find((s) => s.name === name)!;
-  const svc = await startService(serviceEnv(world, scenario.env));
+  const svc = await startService(serviceEnv(world, { ...scenario.env, ...variant.env }));
   services.push(svc);
-  const { verdict } = await svc.diagnose(query);
+  const { verdict } = await svc.diagnose();
   expect(verdict.identity.hostKind).toBe(scenario.hostKind);
-  expect(verdict.checks.map((c) => c.cause)).toEqual([scenario.cause]);
+  expect(verdict.checks.map((c) => c.cause)).toEqual([variant.cause ?? scenario.cause]);
   return verdict;
 }
 
@@ -87,13 +88,8 @@ describe('AKS workload identity', () => {
   });
 
   it('reports identity_endpoint_unreachable when Entra (AZURE_AUTHORITY_HOST) cannot be reached', async () => {
-    const scenario = scenarios.find((s) => s.name === 'aks')!;
     const closed = await world.closedPort();
-    const svc = await startService(serviceEnv(world, { ...scenario.env, AZURE_AUTHORITY_HOST: `https://login.microsoftonline.com:${closed}` }));
-    services.push(svc);
-    const { verdict } = await svc.diagnose();
-    expect(verdict.identity.hostKind).toBe('aks');
-    expect(verdict.checks.map((c) => c.cause)).toEqual(['identity_endpoint_unreachable']);
+    const verdict = await run('aks', { env: { AZURE_AUTHORITY_HOST: `https://login.microsoftonline.com:${closed}` }, cause: 'identity_endpoint_unreachable' });
     expect(only(verdict).evidence.identityEndpoint?.rawProbe?.direct?.transport?.kind).toBe('refused');
   });
 
@@ -168,11 +164,8 @@ describe('Service Fabric and Cloud Shell', () => {
     expect(check.fix.join('\n')).not.toContain('az functionapp');
   });
   it('says to unset AZURE_CLIENT_ID on Service Fabric, where the SDK refuses to name an identity', async () => {
-    const scenario = scenarios.find((s) => s.name === 'servicefabric')!;
-    const svc = await startService(serviceEnv(world, { ...scenario.env, AZURE_CLIENT_ID: world.state.identities.find((i) => i.name === 'id-doctor')!.clientId }));
-    services.push(svc);
-    const { verdict } = await svc.diagnose();
-    expect(verdict.identity.hostKind).toBe('serviceFabric');
+    const clientId = world.state.identities.find((i) => i.name === 'id-doctor')!.clientId;
+    const verdict = await run('servicefabric', { env: { AZURE_CLIENT_ID: clientId }, cause: 'identity_endpoint_error' });
     expect(only(verdict).evidence.identityEndpoint?.sdkError).toContain('Service Fabric');
     expect(only(verdict).fix.join('\n')).toContain('unset AZURE_CLIENT_ID');
   });
