@@ -166,6 +166,9 @@ async function runTarget(
       (evidence.notes ??= []).push(`A proxy is configured (${evidence.proxy.source}) but NO_PROXY exempts the identity endpoint: harmless for token acquisition.`);
     }
     if (!grant.claims) (evidence.notes ??= []).push('The identity endpoint returned a token that is not a JWT: its claims could not be read.');
+    if (settings.platform.kubernetes && identityProtocol(settings) === 'imds') {
+      (evidence.notes ??= []).push('This pod has no workload identity: the token came from the node\'s instance metadata service, so it is an identity of the node (shared by every pod on it), not one of this workload\'s own.');
+    }
     if (outcome.ok) {
       return {
         target,

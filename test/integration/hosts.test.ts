@@ -55,6 +55,12 @@ describe('AKS workload identity', () => {
     expect(check.fix.join('\n')).toContain('azure.workload.identity/client-id');
   });
 
+  it('says so when a pod without workload identity got the node\'s identity from IMDS', async () => {
+    world.state.hosts['aks-kubelet'] = { attached: ['id-doctor'] };
+    const verdict = await run('aks-not-injected', { env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: world.hostBase('aks-kubelet') }, cause: 'authorized' });
+    expect(only(verdict).evidence.notes?.join('\n')).toContain('identity of the node');
+  });
+
   it('reports federated_token_unreadable when the projected token is not mounted', async () => {
     const check = only(await run('aks-token-missing'));
     expect(check.evidence.identityEndpoint?.federatedToken).toMatchObject({ readable: false, code: 'ENOENT' });

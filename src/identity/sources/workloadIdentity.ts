@@ -37,7 +37,8 @@ export const workloadIdentity: IdentitySource = {
       },
     };
   },
-  hostKind: () => 'aks',
+  // The same three variables work outside Kubernetes (any OIDC-federated workload): only a pod is 'aks'.
+  hostKind: (s) => (s.platform.kubernetes ? 'aks' : 'unknown'),
   variables: (s) => workloadIdentityVariables(s),
   probe: probeTokenExchange,
 };
