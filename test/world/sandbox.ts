@@ -62,8 +62,8 @@ async function main(): Promise<void> {
 
   console.log('\nIdentity Doctor sandbox is up. The service runs exactly as on Azure, against a simulated Azure on loopback.\n');
   for (const { label, svc, shows } of services) {
-    console.log(`  ${label.padEnd(48)} ${svc.url}/api/diagnose`);
-    console.log(`  ${''.padEnd(48)} shows: ${shows}\n`);
+    console.log(`  ${label.padEnd(60)} ${svc.url}/api/diagnose`);
+    console.log(`  ${''.padEnd(60)} shows: ${shows}\n`);
   }
   if (!arcDirectory) console.log(`(no healthy Arc server: MSAL reads the challenge file only from ${ARC_TOKENS_DIR}, which is not writable here)\n`);
   console.log('Try:');
