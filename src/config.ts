@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { CLOUDS, CLOUD_NAMES, type Cloud } from './catalog/clouds';
 
@@ -191,6 +192,24 @@ export interface Platform {
   msiDisabled: boolean;
   /** IMDS override honoured by @azure/identity (pod identity / tests): http://host:port. */
   imdsAuthorityHost?: string;
+  /** Service Fabric: IDENTITY_SERVER_THUMBPRINT is set (with IDENTITY_ENDPOINT + IDENTITY_HEADER it selects Service Fabric). */
+  identityServerThumbprintSet: boolean;
+  /** Azure Arc: IMDS_ENDPOINT (with IDENTITY_ENDPOINT it selects Arc). */
+  imdsEndpoint?: string;
+  /** Azure Arc agent installed (/opt/azcmagent/bin/himds): MSAL then selects Arc at its default endpoint. */
+  arcAgentInstalled: boolean;
+  /** Azure Machine Learning: MSI_SECRET is set (with MSI_ENDPOINT); the value stays in identityHeader-style accessors. */
+  msiSecretSet: boolean;
+  /** Azure ML's DEFAULT_IDENTITY_CLIENT_ID (MSAL sends it for the system-assigned identity). */
+  defaultIdentityClientId?: string;
+  /** AKS workload identity (injected by the webhook): the projected service-account token's path. */
+  federatedTokenFile?: string;
+  /** AKS workload identity: AZURE_TENANT_ID (the identity's tenant). */
+  tenantId?: string;
+  /** AKS workload identity: AZURE_AUTHORITY_HOST (the cloud's Entra endpoint), no trailing slash. */
+  authorityHost?: string;
+  /** Set in every Kubernetes pod (KUBERNETES_SERVICE_HOST): tells an AKS pod whose workload identity is not wired. */
+  kubernetes: boolean;
   /** Proxy variables as the SDK's pipeline reads them (either case); they may capture the identity endpoint. */
   proxy: { httpProxy?: string; httpsProxy?: string; allProxy?: string; noProxy?: string };
   /**
@@ -198,6 +217,8 @@ export interface Platform {
    * settings; it must not reach a response, a log line or an error text.
    */
   identityHeader: () => string | undefined;
+  /** MSI_SECRET (Azure ML), for the raw probe only; same rules as identityHeader. */
+  msiSecret: () => string | undefined;
 }
 
 export interface Settings {
@@ -299,6 +320,15 @@ export function loadSettings(env: Env = process.env): Settings {
       containerAppName: nonEmpty('CONTAINER_APP_NAME'),
       msiDisabled: /^(1|true)$/i.test(nonEmpty('WEBSITE_DISABLE_MSI') ?? ''),
       imdsAuthorityHost: nonEmpty('AZURE_POD_IDENTITY_AUTHORITY_HOST'),
+      identityServerThumbprintSet: nonEmpty('IDENTITY_SERVER_THUMBPRINT') !== undefined,
+      imdsEndpoint: nonEmpty('IMDS_ENDPOINT'),
+      arcAgentInstalled: process.platform === 'linux' && existsSync('/opt/azcmagent/bin/himds'),
+      msiSecretSet: nonEmpty('MSI_SECRET') !== undefined,
+      defaultIdentityClientId: nonEmpty('DEFAULT_IDENTITY_CLIENT_ID'),
+      federatedTokenFile: nonEmpty('AZURE_FEDERATED_TOKEN_FILE'),
+      tenantId: nonEmpty('AZURE_TENANT_ID'),
+      authorityHost: nonEmpty('AZURE_AUTHORITY_HOST')?.replace(/\/+$/, ''),
+      kubernetes: nonEmpty('KUBERNETES_SERVICE_HOST') !== undefined,
       proxy: {
         httpProxy: nonEmpty('HTTP_PROXY') ?? nonEmpty('http_proxy'),
         httpsProxy: nonEmpty('HTTPS_PROXY') ?? nonEmpty('https_proxy'),
@@ -306,6 +336,7 @@ export function loadSettings(env: Env = process.env): Settings {
         noProxy: nonEmpty('NO_PROXY') ?? nonEmpty('no_proxy'),
       },
       identityHeader: () => nonEmpty('IDENTITY_HEADER'),
+      msiSecret: () => nonEmpty('MSI_SECRET'),
     },
   };
 }

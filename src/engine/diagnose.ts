@@ -1,4 +1,5 @@
 import { CAUSE_CATALOG, categoryOf } from '../catalog/causes';
+import { HOST_CAUSES, hostSpecificFix } from '../catalog/hostCauses';
 import type { Settings, Target } from '../config';
 import { probe } from '../targets';
 import type { CallFailure, Correlation } from '../targets/probe';
@@ -23,7 +24,11 @@ import { lookupRoles } from './roles';
 import { proxyFor } from './proxy';
 import { identityRequestUrl } from './rawProbe';
 import { Deadline } from './deadline';
-import { acquireToken, identityProtocol, sdkErrorText, type Acquisition, type ChallengeRecord, type EndpointProbes } from './identity';
+import { acquireToken, identityProtocol, onAppServicePlatform, sdkErrorText, type Acquisition, type AcquisitionFailure, type ChallengeRecord, type EndpointProbes } from './identity';
+import { entraCodes } from '../identity/classifySource';
+import { detectSource } from '../identity/sources';
+import { appService } from '../identity/sources/appService';
+import { workloadIdentityVariables } from '../identity/sources/workloadIdentity';
 import { sharedAcquisition, withTargetSlot, type Lane } from './limits';
 
 /**
@@ -129,6 +134,7 @@ async function runTarget(
             ...(f.errorDescription ? { errorDescription: f.errorDescription } : {}),
             ...(f.transport ? { transport: f.transport } : {}),
             ...(f.sdkError ? { sdkError: f.sdkError } : {}),
+            ...sourceEvidence(f),
             ...(f.raw ? { rawProbe: rawEvidence(f.raw, { ok: false, status: f.status, transport: f.transport }) } : {}),
           },
           ...(f.transport ? { transport: f.transport } : {}),
@@ -169,6 +175,9 @@ async function runTarget(
       (evidence.notes ??= []).push(`A proxy is configured (${evidence.proxy.source}) but NO_PROXY exempts the identity endpoint: harmless for token acquisition.`);
     }
     if (!grant.claims) (evidence.notes ??= []).push('The identity endpoint returned a token that is not a JWT: its claims could not be read.');
+    if (settings.platform.kubernetes && identityProtocol(settings) === 'imds') {
+      (evidence.notes ??= []).push('This pod has no workload identity: the token came from the node\'s instance metadata service, so it is an identity of the node (shared by every pod on it), not one of this workload\'s own.');
+    }
     if (outcome.ok) {
       return {
         target,
@@ -341,6 +350,17 @@ function rawEvidence(raw: EndpointProbes, sdk: { ok: boolean; status?: number; t
   };
 }
 
+/** What only one source shows: Entra's AADSTS numbers, the projected token's claims, Arc's challenge file. */
+function sourceEvidence(f: AcquisitionFailure): Pick<NonNullable<Evidence['identityEndpoint']>, 'errorCodes' | 'federatedToken' | 'keyFile'> {
+  const codes = entraCodes(f);
+  const direct = f.raw?.direct;
+  return {
+    ...(codes.length ? { errorCodes: codes } : {}),
+    ...(direct?.federatedToken ? { federatedToken: direct.federatedToken } : {}),
+    ...(direct?.keyFile ? { keyFile: direct.keyFile } : {}),
+  };
+}
+
 function proxyEvidence(proxy: { url: string; bypassed: boolean; source: 'HTTPS_PROXY' | 'ALL_PROXY' | 'HTTP_PROXY' } | undefined): Evidence {
   return proxy ? { proxy: { url: proxy.url, bypassed: proxy.bypassed, source: proxy.source } } : {};
 }
@@ -359,6 +379,8 @@ function identitySettingsEvidence(settings: Settings): Record<string, string> {
   if (p.containerAppName) e.CONTAINER_APP_NAME = p.containerAppName;
   if (p.msiDisabled) e.WEBSITE_DISABLE_MSI = 'true';
   if (p.msiEndpoint) e.MSI_ENDPOINT = 'set';
+  // The variables that selected the source, and in a pod the four the workload-identity webhook injects.
+  Object.assign(e, detectSource(settings).variables(settings), p.kubernetes ? workloadIdentityVariables(settings) : {});
   if (identityProtocol(settings) === 'imds') e.AZURE_POD_IDENTITY_AUTHORITY_HOST = p.imdsAuthorityHost ?? 'absent (IMDS at 169.254.169.254)';
   return e;
 }
@@ -392,15 +414,13 @@ function failureEvidence(f: CallFailure): Evidence {
   };
 }
 
-/** The host kind, from the platform's variables, or — on the IMDS path — from whether anything answered. */
+/** The host kind: the source's, from the platform's variables, or — on the IMDS path — from whether anything answered. */
 export function resolveHostKind(settings: Settings, findings: { endpointAnswered?: boolean }[]): HostKind {
-  const p = settings.platform;
-  if (p.containerAppName) return 'containerApps';
-  if (p.siteName) return p.functionsRuntime ? 'functions' : 'appService';
-  if (identityProtocol(settings) === 'appService') return 'appService';
-  if (findings.some((f) => f.endpointAnswered)) return 'vm';
-  if (findings.length === 0) return 'unknown';
-  return 'local';
+  const source = detectSource(settings);
+  // App Service-family hosts name themselves even when no identity is enabled (then the SDK falls through to IMDS).
+  if (source.id === 'imds' && onAppServicePlatform(settings)) return appService.hostKind(settings, false);
+  if (source.id === 'imds' && findings.length === 0 && !settings.platform.kubernetes) return 'unknown';
+  return source.hostKind(settings, findings.some((f) => f.endpointAnswered));
 }
 
 function assemble(settings: Settings, findings: Finding[], started: number): Verdict {
@@ -448,9 +468,10 @@ function toCheck(f: Finding, settings: Settings, hostKind: HostKind): Check {
     ...(f.httpStatus !== undefined ? { httpStatus: f.httpStatus } : {}),
     ...(f.claims ? { claims: f.claims } : {}),
     evidence: f.evidence,
-    explanation: [entry.explain(ctx), f.stage === 'token' ? f.evidence.identityEndpoint?.rawProbe?.explanation : undefined].filter(Boolean).join(' '),
+    // A source's own cause already reads its raw probe (Entra's answer, the key file); the generic reading would blur it.
+    explanation: [entry.explain(ctx), f.stage === 'token' && !(f.cause in HOST_CAUSES) ? f.evidence.identityEndpoint?.rawProbe?.explanation : undefined].filter(Boolean).join(' '),
     ...(f.propagation ? { propagation: f.propagation } : {}),
-    fix: entry.fix(ctx),
+    fix: hostSpecificFix(f.cause, ctx) ?? entry.fix(ctx),
     durationMs: f.durationMs,
   };
 }

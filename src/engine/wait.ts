@@ -33,6 +33,8 @@ const CAN_HEAL: ReadonlySet<Cause> = new Set([
   'deadline_exceeded',
   'identity_endpoint_error',
   'identity_endpoint_unreachable',
+  // A federated credential takes a few seconds to propagate: one created just now is refused with AADSTS70021.
+  'federation_mismatch',
 ]);
 
 export function canHeal(check: Check): boolean {
