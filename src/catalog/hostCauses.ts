@@ -1,14 +1,12 @@
 import type { Cause } from '../verdict';
 import type { CauseContext, CauseEntry } from './causes';
+import { sh } from './shell';
 
 /**
  * Catalog entries of the causes that belong to one identity source (AKS workload identity, Azure Arc), and the
  * workload-identity wording of two shared causes (identity_not_found for AADSTS700016, token_expired for
  * AADSTS700024). Every value pasted into a command is quoted for a POSIX shell.
  */
-
-/** Single-quote for a POSIX shell: safe for any value (issuers, subjects, names). */
-export const sh = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
 
 const EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 

@@ -1,5 +1,6 @@
 import { CAUSE_CATALOG } from '../../../src/catalog/causes';
-import { federatedCredentialCreate, sh } from '../../../src/catalog/hostCauses';
+import { federatedCredentialCreate } from '../../../src/catalog/hostCauses';
+import { sh } from '../../../src/catalog/shell';
 import type { CauseContext } from '../../../src/catalog/causes';
 import { loadSettings } from '../../../src/config';
 import type { AcquisitionFailure } from '../../../src/engine/identity';
