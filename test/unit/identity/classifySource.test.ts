@@ -79,7 +79,7 @@ describe('the federated-credential fix', () => {
     const line = federatedCredentialCreate(ctx);
     expect(line).toContain(`--issuer ${sh(hostile.iss)}`);
     expect(sh(hostile.iss)).toBe(`'https://oidc.example/a b'\\''$(id)/'`);
-    expect(line).toContain(`--subject 'system:serviceaccount:shop:check out'`);
+    expect(line).toContain(`--subject ${sh('system:serviceaccount:shop:check out')}`);
     expect(line).toContain('--name shop-check-out');
     expect(line).toContain(`[?clientId=='${WI_ENV.AZURE_CLIENT_ID}'].name`);
   });
