@@ -34,6 +34,10 @@ const FIXES: Record<string, string> = {
   grant_ineffective: 'not propagation — look for a deny assignment, a condition on the assignment, or a group grant the token does not carry yet; never wait',
   resource_disabled: 'enable it: `az keyvault secret set-attributes … --enabled true`; re-enable a disabled account or subscription',
   forbidden_other: 'read the service\'s code and message in the evidence; no role change is suggested',
+  workload_identity_not_injected: 'label the pod template `azure.workload.identity/use: "true"`, annotate the service account with `azure.workload.identity/client-id`, roll the pods',
+  federated_token_unreadable: 'mount the projected token into this container (not in `skip-containers`); an `fsGroup` that may read it',
+  federation_mismatch: '`az identity federated-credential create --issuer <iss> --subject system:serviceaccount:<ns>:<sa> --audience api://AzureADTokenExchange` (values from the evidence); a new one needs seconds to propagate',
+  arc_key_file_unreadable: 'run the workload as root or in the `himds` group; point `IDENTITY_ENDPOINT` at the Arc agent',
 };
 
 export function renderCauseTable(): string {

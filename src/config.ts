@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { CLOUD_NAMES } from './catalog/clouds';
 import { CLOUDS, TargetSchema, type Cloud } from './targets/registry';
@@ -14,9 +15,6 @@ const guid = (what: string) => z.string().trim().regex(GUID, `expected a GUID ($
 
 export { TargetSchema, type Target } from './targets/registry';
 import type { Target } from './targets/registry';
-export type { KeyVaultSecretTarget } from './targets/keyVaultSecret';
-export type { StorageBlobTarget } from './targets/storageBlob';
-export type { ArmResourceTarget } from './targets/armResource';
 
 export const TargetListSchema = z
   .array(TargetSchema)
@@ -103,6 +101,18 @@ export const AppSettingsSchema = z.object({
     .optional(),
   PORT: intIn(0, 65_535).default(7071),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Keyed diagnoses run at once per process; more wait briefly in a queue, then are shed with 429 (docs/security-load.md). */
+  DIAGNOSE_MAX_CONCURRENT: intIn(1, 1000).default(32),
+  /** Diagnoses that may wait for a turn; one more is shed at once with 429. */
+  DIAGNOSE_MAX_QUEUED: intIn(0, 10_000).default(256),
+  /** Wait-mode requests (?waitSeconds=) held at once per process; one more is refused with 429. */
+  DIAGNOSE_MAX_WAITERS: intIn(1, 10_000).default(32),
+  /** Local server only: time to receive a request's headers before the socket is closed (slow-loris guard). */
+  SERVER_HEADERS_TIMEOUT_MS: intIn(1000, 120_000).default(10_000),
+  /** Local server only: time to receive a whole request, headers and body. */
+  SERVER_REQUEST_TIMEOUT_MS: intIn(1000, 300_000).default(20_000),
+  /** Local server only: how long an idle keep-alive connection stays open between requests. */
+  SERVER_KEEP_ALIVE_TIMEOUT_MS: intIn(1000, 120_000).default(5_000),
 });
 export type AppSettings = z.infer<typeof AppSettingsSchema>;
 
@@ -125,6 +135,24 @@ export interface Platform {
   msiDisabled: boolean;
   /** IMDS override honoured by @azure/identity (pod identity / tests): http://host:port. */
   imdsAuthorityHost?: string;
+  /** Service Fabric: IDENTITY_SERVER_THUMBPRINT is set (with IDENTITY_ENDPOINT + IDENTITY_HEADER it selects Service Fabric). */
+  identityServerThumbprintSet: boolean;
+  /** Azure Arc: IMDS_ENDPOINT (with IDENTITY_ENDPOINT it selects Arc). */
+  imdsEndpoint?: string;
+  /** Azure Arc agent installed (/opt/azcmagent/bin/himds): MSAL then selects Arc at its default endpoint. */
+  arcAgentInstalled: boolean;
+  /** Azure Machine Learning: MSI_SECRET is set (with MSI_ENDPOINT); the value stays in identityHeader-style accessors. */
+  msiSecretSet: boolean;
+  /** Azure ML's DEFAULT_IDENTITY_CLIENT_ID (MSAL sends it for the system-assigned identity). */
+  defaultIdentityClientId?: string;
+  /** AKS workload identity (injected by the webhook): the projected service-account token's path. */
+  federatedTokenFile?: string;
+  /** AKS workload identity: AZURE_TENANT_ID (the identity's tenant). */
+  tenantId?: string;
+  /** AKS workload identity: AZURE_AUTHORITY_HOST (the cloud's Entra endpoint), no trailing slash. */
+  authorityHost?: string;
+  /** Set in every Kubernetes pod (KUBERNETES_SERVICE_HOST): tells an AKS pod whose workload identity is not wired. */
+  kubernetes: boolean;
   /** Proxy variables as the SDK's pipeline reads them (either case); they may capture the identity endpoint. */
   proxy: { httpProxy?: string; httpsProxy?: string; allProxy?: string; noProxy?: string };
   /**
@@ -132,6 +160,8 @@ export interface Platform {
    * settings; it must not reach a response, a log line or an error text.
    */
   identityHeader: () => string | undefined;
+  /** MSI_SECRET (Azure ML), for the raw probe only; same rules as identityHeader. */
+  msiSecret: () => string | undefined;
 }
 
 export interface Settings {
@@ -149,7 +179,10 @@ export interface Settings {
   /** The ARM endpoint to use: DIAGNOSE_ARM_ENDPOINT, else the cloud's. No trailing slash. */
   armEndpoint: string;
   timeoutMs: number;
-  server: { port: number; host: string };
+  /** The local server (npm run serve): where it listens and how long it lets a client take (slow-loris guard). */
+  server: { port: number; host: string; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
+  /** Overload shedding: keyed diagnoses at once, queued, and wait-mode requests held (see docs/security-load.md). */
+  load: { maxConcurrent: number; maxQueued: number; maxWaiters: number };
   platform: Platform;
 }
 
@@ -212,7 +245,14 @@ export function loadSettings(env: Env = process.env): Settings {
     cloud: CLOUDS[s.AZURE_CLOUD],
     armEndpoint: (s.DIAGNOSE_ARM_ENDPOINT ?? CLOUDS[s.AZURE_CLOUD].armEndpoint).replace(/\/+$/, ''),
     timeoutMs: s.DIAGNOSE_TIMEOUT_MS,
-    server: { port: s.PORT, host: s.HOST },
+    server: {
+      port: s.PORT,
+      host: s.HOST,
+      headersTimeoutMs: s.SERVER_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: Math.max(s.SERVER_REQUEST_TIMEOUT_MS, s.SERVER_HEADERS_TIMEOUT_MS),
+      keepAliveTimeoutMs: s.SERVER_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    load: { maxConcurrent: s.DIAGNOSE_MAX_CONCURRENT, maxQueued: s.DIAGNOSE_MAX_QUEUED, maxWaiters: s.DIAGNOSE_MAX_WAITERS },
     platform: {
       identityEndpoint: nonEmpty('IDENTITY_ENDPOINT'),
       identityHeaderSet: nonEmpty('IDENTITY_HEADER') !== undefined,
@@ -223,6 +263,15 @@ export function loadSettings(env: Env = process.env): Settings {
       containerAppName: nonEmpty('CONTAINER_APP_NAME'),
       msiDisabled: /^(1|true)$/i.test(nonEmpty('WEBSITE_DISABLE_MSI') ?? ''),
       imdsAuthorityHost: nonEmpty('AZURE_POD_IDENTITY_AUTHORITY_HOST'),
+      identityServerThumbprintSet: nonEmpty('IDENTITY_SERVER_THUMBPRINT') !== undefined,
+      imdsEndpoint: nonEmpty('IMDS_ENDPOINT'),
+      arcAgentInstalled: process.platform === 'linux' && existsSync('/opt/azcmagent/bin/himds'),
+      msiSecretSet: nonEmpty('MSI_SECRET') !== undefined,
+      defaultIdentityClientId: nonEmpty('DEFAULT_IDENTITY_CLIENT_ID'),
+      federatedTokenFile: nonEmpty('AZURE_FEDERATED_TOKEN_FILE'),
+      tenantId: nonEmpty('AZURE_TENANT_ID'),
+      authorityHost: nonEmpty('AZURE_AUTHORITY_HOST')?.replace(/\/+$/, ''),
+      kubernetes: nonEmpty('KUBERNETES_SERVICE_HOST') !== undefined,
       proxy: {
         httpProxy: nonEmpty('HTTP_PROXY') ?? nonEmpty('http_proxy'),
         httpsProxy: nonEmpty('HTTPS_PROXY') ?? nonEmpty('https_proxy'),
@@ -230,6 +279,7 @@ export function loadSettings(env: Env = process.env): Settings {
         noProxy: nonEmpty('NO_PROXY') ?? nonEmpty('no_proxy'),
       },
       identityHeader: () => nonEmpty('IDENTITY_HEADER'),
+      msiSecret: () => nonEmpty('MSI_SECRET'),
     },
   };
 }

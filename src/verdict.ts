@@ -34,6 +34,11 @@ export const CAUSES = [
   'resource_disabled',
   // Added: a 403 that is not about roles, or whose code Identity Doctor does not recognise (the service's words kept).
   'forbidden_other',
+  // Added with the identity sources beyond App Service and IMDS (src/identity/sources):
+  'workload_identity_not_injected',
+  'federated_token_unreadable',
+  'federation_mismatch',
+  'arc_key_file_unreadable',
 ] as const;
 export const CauseSchema = z.enum(CAUSES);
 export type Cause = z.infer<typeof CauseSchema>;
@@ -51,7 +56,9 @@ export type Stage = z.infer<typeof StageSchema>;
 /** The registered target kinds (src/targets/registry.ts). */
 export const KindSchema = z.enum(KIND_NAMES);
 
-export const HostKindSchema = z.enum(['functions', 'appService', 'containerApps', 'vm', 'local', 'unknown']);
+// Added after the first six: 'aks' (a Kubernetes pod: workload identity, or the node's IMDS), 'arc' (Arc-enabled
+// server), 'serviceFabric', 'cloudShell', 'machineLearning'. Scale-set instances report 'vm' (same IMDS protocol).
+export const HostKindSchema = z.enum(['functions', 'appService', 'containerApps', 'vm', 'local', 'unknown', 'aks', 'arc', 'serviceFabric', 'cloudShell', 'machineLearning']);
 export type HostKind = z.infer<typeof HostKindSchema>;
 
 /** Decoded token claims (never the token). Times are epoch seconds as in the JWT, plus ISO renderings. */
@@ -88,18 +95,51 @@ export const TransportSchema = z.object({
 });
 export type Transport = z.infer<typeof TransportSchema>;
 
+/**
+ * The identity source the SDK uses, in its own detection order (see src/identity/sources). 'appService' and 'imds'
+ * came first; the others were added: the AKS token exchange, Service Fabric, Azure ML, Cloud Shell, Azure Arc.
+ */
+export const IdentityProtocolSchema = z.enum(['appService', 'imds', 'workloadIdentity', 'serviceFabric', 'machineLearning', 'cloudShell', 'arc']);
+export type IdentityProtocol = z.infer<typeof IdentityProtocolSchema>;
+
+/** The projected service-account token (AKS workload identity), decoded; never the token. */
+export const FederatedTokenSchema = z.object({
+  file: z.string(),
+  readable: z.boolean(),
+  /** ENOENT, EACCES, … when unreadable; EMPTY or NOT_A_JWT when the content is unusable. */
+  code: z.string().optional(),
+  iss: z.string().optional(),
+  sub: z.string().optional(),
+  aud: z.string().optional(),
+  exp: z.number().optional(),
+  expiresAt: z.string().optional(),
+  expired: z.boolean().optional(),
+});
+
+/** Azure Arc's challenge file: where the agent pointed and what became of reading it; never its content. */
+export const KeyFileSchema = z.object({
+  path: z.string().optional(),
+  expectedDirectory: z.string().optional(),
+  problem: z.string().optional(),
+  code: z.string().optional(),
+});
+
 /** One raw probe of the identity endpoint (the platform's own protocol, beside the SDK). Never carries the token. */
 export const RawProbeSchema = z.object({
   via: z.enum(['direct', 'proxy']),
-  protocol: z.enum(['appService', 'imds']),
+  protocol: IdentityProtocolSchema,
   endpoint: z.string().optional(),
   status: z.number().optional(),
   error: z.string().optional(),
   errorDescription: z.string().optional(),
+  /** Entra's AADSTS numbers (token exchange). */
+  errorCodes: z.array(z.number()).optional(),
   tokenIssued: z.boolean().optional(),
   tokenAudience: z.string().optional(),
   tokenPrincipalId: z.string().optional(),
   transport: TransportSchema.optional(),
+  federatedToken: FederatedTokenSchema.optional(),
+  keyFile: KeyFileSchema.optional(),
   elapsedMs: z.number(),
 });
 
@@ -126,7 +166,7 @@ export const ProxyEvidenceSchema = z.object({
 
 /** What the identity endpoint itself answered, beside what the SDK made of it. */
 export const IdentityEndpointEvidenceSchema = z.object({
-  protocol: z.enum(['appService', 'imds']),
+  protocol: IdentityProtocolSchema,
   /** host:port only. */
   endpoint: z.string().optional(),
   /** How the identity was selected: system-assigned, or a client id. */
@@ -137,6 +177,12 @@ export const IdentityEndpointEvidenceSchema = z.object({
   transport: TransportSchema.optional(),
   /** The SDK's error name and (sanitised) message. */
   sdkError: z.string().optional(),
+  /** Entra's AADSTS numbers (token exchange), from the SDK's message or the raw probe. */
+  errorCodes: z.array(z.number()).optional(),
+  /** AKS workload identity: the projected service-account token's claims. */
+  federatedToken: FederatedTokenSchema.optional(),
+  /** Azure Arc: the challenge file. */
+  keyFile: KeyFileSchema.optional(),
   rawProbe: RawProbesSchema.optional(),
 });
 

@@ -5,6 +5,7 @@ import type { FixContext, ForbiddenCode, KindContext } from '../targets/kind';
 import { forbiddenCode, kindOf, type Target } from '../targets/registry';
 import { controlPlaneTrap, whyIneffective } from '../engine/propagation';
 import { comment, oneLine, sh } from './shell';
+import { HOST_CAUSES, workloadIdentityExpired, workloadIdentityNotFound } from './hostCauses';
 
 /**
  * The cause catalog: every cause's category, status, title, what the user sees, and the explanation and fix
@@ -100,6 +101,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     title: 'Requested identity is not attached to this host',
     symptom: 'The identity endpoint answers 400 invalid_request "Identity not found".',
     explain: (ctx) => {
+      const wi = workloadIdentityNotFound(ctx);
+      if (wi) return wi.explain;
       const said = ctx.evidence.identityEndpoint?.errorDescription;
       const quoted = said ? ` ("${oneLine(said).slice(0, 300)}")` : '';
       return ctx.settings.clientId
@@ -107,6 +110,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
         : `No identity was named (AZURE_CLIENT_ID is not set) and the identity endpoint could not pick one${quoted}: the host has no system-assigned identity, and its user-assigned identities must be selected by client id (or resource id). Set AZURE_CLIENT_ID (or AZURE_CLIENT_RESOURCE_ID) to one of the attached identities — attaching yet another identity does not help.`;
     },
     fix: (ctx) => {
+      const wi = workloadIdentityNotFound(ctx);
+      if (wi) return wi.fix;
       const h = hostCli(ctx);
       const setting =
         h.group === 'vm'
@@ -192,8 +197,9 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     title: 'Token expired',
     symptom: '401 ExpiredAuthenticationToken / "Lifetime validation failed", or exp in the past.',
     explain: (ctx) =>
+      workloadIdentityExpired(ctx)?.explain ??
       `The token expired${ctx.claims?.expiresAt ? ` at ${ctx.claims.expiresAt}` : ''}. Hold the credential, not the token: the SDK refreshes tokens itself when you call getToken per request.`,
-    fix: () => ['# keep a TokenCredential and let each SDK client call getToken; never cache the token string'],
+    fix: (ctx) => workloadIdentityExpired(ctx)?.fix ?? ['# keep a TokenCredential and let each SDK client call getToken; never cache the token string'],
   },
   token_rejected: {
     category: 'authentication',
@@ -436,6 +442,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     explain: (ctx) => `The diagnose failed unexpectedly: ${ctx.evidence.message ?? 'unknown error'}. This is a bug in Identity Doctor, not a verdict on ${svc(ctx)}.`,
     fix: () => ['# please report it with this response (it contains no token)'],
   },
+  ...HOST_CAUSES,
 };
 
 function firstLine(s: string): string {

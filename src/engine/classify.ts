@@ -5,6 +5,7 @@ import type { Cause, Claims, Transport } from '../verdict';
 import { issuerTenant } from './claims';
 import { onAppServicePlatform, type AcquisitionFailure, type EndpointProbes } from './identity';
 import { sameOutcome, type RawProbeResult } from './rawProbe';
+import { classifySourceFailure } from '../identity/classifySource';
 
 /**
  * (stage, what the service said, claims, settings) → cause. Pure and table-driven: all "what does this error mean"
@@ -50,6 +51,8 @@ function describeProbe(r: RawProbeResult): string {
 }
 
 export function classifyAcquisition(f: AcquisitionFailure, settings: Settings): Cause {
+  const bySource = classifySourceFailure(f, settings);
+  if (bySource) return bySource;
   // A proxy that swallows the link-local endpoint: the endpoint is fine, it is unreachable from the SDK's path.
   if (f.raw?.direct?.tokenIssued && f.raw.viaProxy && !f.raw.viaProxy.tokenIssued) return 'identity_endpoint_unreachable';
   switch (f.reason) {

@@ -1,4 +1,5 @@
 import { CAUSE_CATALOG, categoryOf } from '../catalog/causes';
+import { HOST_CAUSES, hostSpecificFix } from '../catalog/hostCauses';
 import type { Settings, Target } from '../config';
 import { probe } from '../targets';
 import type { CallFailure, Correlation } from '../targets/probe';
@@ -25,8 +26,12 @@ import { lookupRoles } from './roles';
 import { proxyFor } from './proxy';
 import { identityRequestUrl } from './rawProbe';
 import { Deadline } from './deadline';
-import { acquireToken, identityProtocol, sdkErrorText, type Acquisition, type ChallengeRecord, type EndpointProbes } from './identity';
-import { sharedAcquisition, withTargetSlot } from './limits';
+import { acquireToken, identityProtocol, onAppServicePlatform, sdkErrorText, type Acquisition, type AcquisitionFailure, type ChallengeRecord, type EndpointProbes } from './identity';
+import { entraCodes } from '../identity/classifySource';
+import { detectSource } from '../identity/sources';
+import { appService } from '../identity/sources/appService';
+import { workloadIdentityVariables } from '../identity/sources/workloadIdentity';
+import { sharedAcquisition, withTargetSlot, type Lane } from './limits';
 
 /**
  * Plans and runs one diagnose: targets grouped by audience (one token acquisition per distinct audience), every
@@ -39,6 +44,13 @@ export interface DiagnoseOptions {
   signal?: AbortSignal;
   /** Also probe the identity endpoint raw when the SDK succeeds (`?probe=raw`); after a failure it always is. */
   rawProbe?: boolean;
+  /** Whose per-host call slots to use: health has its own, so it never queues behind keyed diagnoses (limits.ts). */
+  lane?: Lane;
+  /**
+   * When the request arrived (ms since the epoch), if it waited for a turn first: the deadline counts from then, so
+   * time spent queued comes out of DIAGNOSE_TIMEOUT_MS and `durationMs` is what the caller waited.
+   */
+  arrivedAt?: number;
 }
 
 /** What one target's run found, before host-wide facts (host kind) are known. */
@@ -61,8 +73,8 @@ export function audienceOf(target: Target, settings: Settings): string {
 }
 
 export async function diagnose(settings: Settings, targets: Target[], options: DiagnoseOptions = {}): Promise<Verdict> {
-  const started = Date.now();
-  const deadline = new Deadline(settings.timeoutMs, options.signal);
+  const started = Math.min(options.arrivedAt ?? Date.now(), Date.now());
+  const deadline = new Deadline(Math.max(1, settings.timeoutMs - (Date.now() - started)), options.signal);
   const tokens = new Map<string, Promise<Acquisition>>();
   const tokenFor = (audience: string) => {
     let p = tokens.get(audience);
@@ -79,7 +91,7 @@ export async function diagnose(settings: Settings, targets: Target[], options: D
     return p;
   };
   try {
-    const findings = await Promise.all(targets.map((t) => runTarget(t, settings, deadline, tokenFor)));
+    const findings = await Promise.all(targets.map((t) => runTarget(t, settings, deadline, tokenFor, options.lane)));
     if (settings.localChain && resolveHostKind(settings, findings) === 'local') await addLocalChain(findings, deadline);
     return assemble(settings, findings, started);
   } finally {
@@ -92,6 +104,7 @@ async function runTarget(
   settings: Settings,
   deadline: Deadline,
   tokenFor: (audience: string) => Promise<Acquisition>,
+  lane: Lane = 'diagnose',
 ): Promise<Finding> {
   const started = Date.now();
   const audience = audienceOf(target, settings);
@@ -123,6 +136,7 @@ async function runTarget(
             ...(f.errorDescription ? { errorDescription: f.errorDescription } : {}),
             ...(f.transport ? { transport: f.transport } : {}),
             ...(f.sdkError ? { sdkError: f.sdkError } : {}),
+            ...sourceEvidence(f),
             ...(f.raw ? { rawProbe: rawEvidence(f.raw, { ok: false, status: f.status, transport: f.transport }) } : {}),
           },
           ...(f.transport ? { transport: f.transport } : {}),
@@ -143,7 +157,7 @@ async function runTarget(
       oid: grant.claims?.oid,
       audience,
       endpoint: kindOf(target).endpoint(target, settings),
-    }));
+    }), lane);
     const evidence: Evidence = {
       ...base(),
       ...(grant.claims?.aud ? { tokenAudience: grant.claims.aud } : {}),
@@ -164,6 +178,9 @@ async function runTarget(
       (evidence.notes ??= []).push(`A proxy is configured (${evidence.proxy.source}) but NO_PROXY exempts the identity endpoint: harmless for token acquisition.`);
     }
     if (!grant.claims) (evidence.notes ??= []).push('The identity endpoint returned a token that is not a JWT: its claims could not be read.');
+    if (settings.platform.kubernetes && identityProtocol(settings) === 'imds') {
+      (evidence.notes ??= []).push('This pod has no workload identity: the token came from the node\'s instance metadata service, so it is an identity of the node (shared by every pod on it), not one of this workload\'s own.');
+    }
     if (outcome.ok) {
       return {
         target,
@@ -303,7 +320,7 @@ async function roleEvidence(
   if (!claims?.oid || !isGuid(claims.oid)) {
     return { scope, lookedUp: false, assignments: [], unavailable: { reason: 'The token carries no readable oid (a GUID) to look up.' }, lookup: roleAssignmentList(commandContext) };
   }
-  const arm = await tokenFor(settings.cloud.audiences.armResource);
+  const arm = await tokenFor(settings.cloud.armAudiences[0]);
   if (!arm.ok) {
     return {
       scope,
@@ -336,6 +353,17 @@ function rawEvidence(raw: EndpointProbes, sdk: { ok: boolean; status?: number; t
   };
 }
 
+/** What only one source shows: Entra's AADSTS numbers, the projected token's claims, Arc's challenge file. */
+function sourceEvidence(f: AcquisitionFailure): Pick<NonNullable<Evidence['identityEndpoint']>, 'errorCodes' | 'federatedToken' | 'keyFile'> {
+  const codes = entraCodes(f);
+  const direct = f.raw?.direct;
+  return {
+    ...(codes.length ? { errorCodes: codes } : {}),
+    ...(direct?.federatedToken ? { federatedToken: direct.federatedToken } : {}),
+    ...(direct?.keyFile ? { keyFile: direct.keyFile } : {}),
+  };
+}
+
 function proxyEvidence(proxy: { url: string; bypassed: boolean; source: 'HTTPS_PROXY' | 'ALL_PROXY' | 'HTTP_PROXY' } | undefined): Evidence {
   return proxy ? { proxy: { url: proxy.url, bypassed: proxy.bypassed, source: proxy.source } } : {};
 }
@@ -354,6 +382,8 @@ function identitySettingsEvidence(settings: Settings): Record<string, string> {
   if (p.containerAppName) e.CONTAINER_APP_NAME = p.containerAppName;
   if (p.msiDisabled) e.WEBSITE_DISABLE_MSI = 'true';
   if (p.msiEndpoint) e.MSI_ENDPOINT = 'set';
+  // The variables that selected the source, and in a pod the four the workload-identity webhook injects.
+  Object.assign(e, detectSource(settings).variables(settings), p.kubernetes ? workloadIdentityVariables(settings) : {});
   if (identityProtocol(settings) === 'imds') e.AZURE_POD_IDENTITY_AUTHORITY_HOST = p.imdsAuthorityHost ?? 'absent (IMDS at 169.254.169.254)';
   return e;
 }
@@ -387,15 +417,13 @@ function failureEvidence(f: CallFailure): Evidence {
   };
 }
 
-/** The host kind, from the platform's variables, or — on the IMDS path — from whether anything answered. */
+/** The host kind: the source's, from the platform's variables, or — on the IMDS path — from whether anything answered. */
 export function resolveHostKind(settings: Settings, findings: { endpointAnswered?: boolean }[]): HostKind {
-  const p = settings.platform;
-  if (p.containerAppName) return 'containerApps';
-  if (p.siteName) return p.functionsRuntime ? 'functions' : 'appService';
-  if (identityProtocol(settings) === 'appService') return 'appService';
-  if (findings.some((f) => f.endpointAnswered)) return 'vm';
-  if (findings.length === 0) return 'unknown';
-  return 'local';
+  const source = detectSource(settings);
+  // App Service-family hosts name themselves even when no identity is enabled (then the SDK falls through to IMDS).
+  if (source.id === 'imds' && onAppServicePlatform(settings)) return appService.hostKind(settings, false);
+  if (source.id === 'imds' && findings.length === 0 && !settings.platform.kubernetes) return 'unknown';
+  return source.hostKind(settings, findings.some((f) => f.endpointAnswered));
 }
 
 function assemble(settings: Settings, findings: Finding[], started: number): Verdict {
@@ -443,9 +471,10 @@ function toCheck(f: Finding, settings: Settings, hostKind: HostKind): Check {
     ...(f.httpStatus !== undefined ? { httpStatus: f.httpStatus } : {}),
     ...(f.claims ? { claims: f.claims } : {}),
     evidence: f.evidence,
-    explanation: [entry.explain(ctx), f.stage === 'token' ? f.evidence.identityEndpoint?.rawProbe?.explanation : undefined].filter(Boolean).join(' '),
+    // A source's own cause already reads its raw probe (Entra's answer, the key file); the generic reading would blur it.
+    explanation: [entry.explain(ctx), f.stage === 'token' && !(f.cause in HOST_CAUSES) ? f.evidence.identityEndpoint?.rawProbe?.explanation : undefined].filter(Boolean).join(' '),
     ...(f.propagation ? { propagation: f.propagation } : {}),
-    fix: entry.fix(ctx),
+    fix: hostSpecificFix(f.cause, ctx) ?? entry.fix(ctx),
     durationMs: f.durationMs,
   };
 }

@@ -8,6 +8,8 @@ import { raceSignal, type Deadline } from './deadline';
 import { proxyFor, type ProxyUse } from './proxy';
 import { identityRequestUrl, rawProbe, type RawProbeResult } from './rawProbe';
 import { hostPort, transportFromError } from './transport';
+import { detectSource } from '../identity/sources';
+import type { IdentityProtocol } from '../verdict';
 
 /**
  * Token acquisition with ManagedIdentityCredential, bounded and observed.
@@ -20,7 +22,7 @@ import { hostPort, transportFromError } from './transport';
  * token to the SDK's auth policy, never a string they could log or return.
  */
 
-export type IdentityProtocol = 'appService' | 'imds';
+export type { IdentityProtocol } from '../verdict';
 
 export interface AcquisitionFailure {
   reason: 'no_endpoint' | 'transport' | 'endpoint_status' | 'malformed' | 'deadline' | 'sdk';
@@ -66,16 +68,13 @@ export function onAppServicePlatform(settings: Settings): boolean {
   return !!(settings.platform.siteName || settings.platform.containerAppName);
 }
 
-/** Which protocol @azure/identity will use on this host, decided exactly as MSAL decides it. */
+/** Which source @azure/identity will use on this host, in its own order (src/identity/sources). */
 export function identityProtocol(settings: Settings): IdentityProtocol {
-  const p = settings.platform;
-  return p.identityEndpoint && p.identityHeaderSet ? 'appService' : 'imds';
+  return detectSource(settings).id;
 }
 
 export function identityEndpointHost(settings: Settings): string {
-  const p = settings.platform;
-  if (identityProtocol(settings) === 'appService') return hostPort(p.identityEndpoint!) ?? 'IDENTITY_ENDPOINT';
-  return hostPort(p.imdsAuthorityHost ?? 'http://169.254.169.254') ?? '169.254.169.254';
+  return detectSource(settings).endpoint(settings) ?? 'unknown';
 }
 
 export function selectorOf(settings: Settings): string {
@@ -101,7 +100,8 @@ export async function probeEndpoint(settings: Settings, audience: string, deadli
   const opts = { timeoutMs: budget, signal: deadline.signal };
   const [d, viaProxy] = await Promise.all([
     direct ?? rawProbe(settings, audience, opts),
-    proxy && !proxy.bypassed ? rawProbe(settings, audience, { ...opts, proxy: proxy.target }) : undefined,
+    // Through the proxy only for plain-HTTP endpoints: the raw probe does not speak CONNECT (Entra's exchange is HTTPS).
+    proxy && !proxy.bypassed && target?.url.protocol === 'http:' ? rawProbe(settings, audience, { ...opts, proxy: proxy.target }) : undefined,
   ]);
   return { direct: d, ...(viaProxy ? { viaProxy } : {}), ...(proxyEvidence ? { proxy: proxyEvidence } : {}) };
 }

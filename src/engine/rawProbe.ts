@@ -1,132 +1,53 @@
-import http from 'node:http';
 import type { Settings } from '../config';
 import type { Transport } from '../verdict';
-import { decodeClaims } from './claims';
-import { identityProtocol, type IdentityProtocol } from './identity';
-import { hostPort, transportFromError } from './transport';
+import { answerArcChallenge } from '../identity/sources/arc';
+import { detectSource, type RawProbeResult, type SourceRequest } from '../identity/sources';
+import { sendRaw, summariseAnswer } from '../identity/rawHttp';
 
 /**
- * A raw probe of the identity endpoint with the platform's own protocol — a diagnostic *beside* the SDK, not a
- * substitute for it: what an expert would try with curl. App Service: GET {IDENTITY_ENDPOINT}?api-version=2019-08-01
- * with X-IDENTITY-HEADER; IMDS: GET /metadata/identity/oauth2/token?api-version=2018-02-01 with Metadata: true.
- * Same resource and identity selector as the SDK. The token it may get is decoded for comparison and dropped here.
+ * A raw probe of the identity source with the platform's own protocol — a diagnostic *beside* the SDK, not a
+ * substitute for it: what an expert would try with curl. Each source (src/identity/sources) says what its request
+ * looks like; Azure Arc adds its challenge-file round trip, the AKS token exchange reads the projected token first.
+ * Same resource and identity selector as the SDK. A token it may get is decoded for comparison and dropped.
  */
 
-export interface RawProbeResult {
-  via: 'direct' | 'proxy';
-  protocol: IdentityProtocol;
-  endpoint?: string;
-  status?: number;
-  error?: string;
-  errorDescription?: string;
-  /** A 2xx whose body held an access_token. */
-  tokenIssued?: boolean;
-  /** Claims of the token it got (audience and principal only; the token itself is dropped). */
-  tokenAudience?: string;
-  tokenPrincipalId?: string;
-  transport?: Transport;
-  elapsedMs: number;
+export type { RawProbeResult } from '../identity/sources';
+
+/** The request the SDK would send for `audience`, with the same selector (client id or resource id). */
+export function identityRequestUrl(settings: Settings, audience: string): SourceRequest | undefined {
+  return detectSource(settings).request(settings, audience);
 }
 
-const MAX_BODY = 64 * 1024;
-
-/** The URL the SDK would call for `audience`, with the same selector (client id or resource id). */
-export function identityRequestUrl(settings: Settings, audience: string): { url: URL; headers: Record<string, string> } | undefined {
-  const resource = audience.replace(/\/+$/, '');
-  const p = settings.platform;
-  if (identityProtocol(settings) === 'appService') {
-    const url = new URL(p.identityEndpoint!);
-    url.searchParams.set('api-version', '2019-08-01');
-    url.searchParams.set('resource', resource);
-    if (settings.clientId) url.searchParams.set('client_id', settings.clientId);
-    if (settings.clientResourceId) url.searchParams.set('mi_res_id', settings.clientResourceId);
-    const header = p.identityHeader();
-    return header ? { url, headers: { 'X-IDENTITY-HEADER': header } } : undefined;
-  }
-  const url = new URL('/metadata/identity/oauth2/token', p.imdsAuthorityHost ?? 'http://169.254.169.254');
-  url.searchParams.set('api-version', '2018-02-01');
-  url.searchParams.set('resource', resource);
-  if (settings.clientId) url.searchParams.set('client_id', settings.clientId);
-  if (settings.clientResourceId) url.searchParams.set('msi_res_id', settings.clientResourceId);
-  return { url, headers: { Metadata: 'true' } };
-}
-
-/**
- * Probe once, bounded by `timeoutMs` and `signal`. `proxy` sends the request through an HTTP proxy (absolute URI in
- * the request line, as HttpProxyAgent does) to compare with the direct path. Never throws.
- */
+/** Probe once, bounded by `timeoutMs` and `signal`; `proxy` goes through an HTTP proxy instead. Never throws. */
 export async function rawProbe(
   settings: Settings,
   audience: string,
   opts: { timeoutMs: number; signal?: AbortSignal; proxy?: URL },
 ): Promise<RawProbeResult> {
+  const source = detectSource(settings);
+  if (source.probe) return source.probe(settings, audience, opts);
   const started = Date.now();
-  const protocol = identityProtocol(settings);
   const via = opts.proxy ? 'proxy' : 'direct';
-  const target = identityRequestUrl(settings, audience);
-  if (!target) {
-    return { via, protocol, elapsedMs: 0, error: 'not_probed', errorDescription: 'IDENTITY_HEADER is not set, so the App Service protocol cannot be spoken' };
+  const endpoint = source.endpoint(settings);
+  const base = { via, protocol: source.id, endpoint } as const;
+  const request = source.request(settings, audience);
+  if (!request) {
+    return { ...base, elapsedMs: 0, error: 'not_probed', errorDescription: `the variables the ${source.id} protocol needs are not all set, so it cannot be spoken` };
   }
-  const endpoint = hostPort(target.url.href);
-  const own = AbortSignal.timeout(Math.max(1, opts.timeoutMs));
-  const signal = opts.signal ? AbortSignal.any([opts.signal, own]) : own;
-  const headers: Record<string, string> = { ...target.headers, Accept: 'application/json' };
-  let requestOptions: http.RequestOptions;
-  if (opts.proxy) {
-    if (opts.proxy.username) {
-      const creds = `${decodeURIComponent(opts.proxy.username)}:${decodeURIComponent(opts.proxy.password)}`;
-      headers['Proxy-Authorization'] = `Basic ${Buffer.from(creds).toString('base64')}`;
-    }
-    headers.Host = target.url.host;
-    requestOptions = { host: opts.proxy.hostname, port: Number(opts.proxy.port || 80), path: target.url.href, method: 'GET', headers, signal };
-  } else {
-    requestOptions = { host: target.url.hostname, port: Number(target.url.port || 80), path: `${target.url.pathname}${target.url.search}`, method: 'GET', headers, signal };
+  let answer = await sendRaw(request, opts);
+  let keyFile: RawProbeResult['keyFile'];
+  if (source.id === 'arc' && answer.status === 401) {
+    const challenge = await answerArcChallenge(headerOf(answer.headers?.['www-authenticate']));
+    keyFile = challenge.keyFile;
+    if (challenge.ok) answer = await sendRaw({ ...request, headers: { ...request.headers, Authorization: challenge.authorization } }, opts);
   }
-  return new Promise<RawProbeResult>((resolve) => {
-    const done = (r: Omit<RawProbeResult, 'via' | 'protocol' | 'endpoint' | 'elapsedMs'>) =>
-      resolve({ via, protocol, endpoint, ...r, elapsedMs: Date.now() - started });
-    const req = http.request(requestOptions, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= MAX_BODY) chunks.push(c);
-      });
-      res.on('error', (err) => done({ status: res.statusCode, transport: transportFromError(err, { endpoint, timedOut: own.aborted }) }));
-      res.on('end', () => done(summarise(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), endpoint)));
-    });
-    req.on('error', (err) => {
-      const transport = transportFromError(err, { endpoint: opts.proxy ? hostPort(opts.proxy.href) : endpoint, timedOut: own.aborted, elapsedMs: Date.now() - started });
-      done({ transport: transport ?? { kind: 'other', endpoint, detail: 'the request failed before any answer' } });
-    });
-    req.end();
-  });
+  const elapsedMs = Date.now() - started;
+  if (answer.status === undefined) return { ...base, transport: answer.transport, ...(keyFile ? { keyFile } : {}), elapsedMs };
+  return { ...base, ...summariseAnswer(answer.status, answer.body, endpoint), ...(keyFile ? { keyFile } : {}), elapsedMs };
 }
 
-function summarise(status: number, body: string, endpoint: string | undefined): Omit<RawProbeResult, 'via' | 'protocol' | 'endpoint' | 'elapsedMs'> {
-  let obj: Record<string, unknown> | undefined;
-  try {
-    const parsed = JSON.parse(body) as unknown;
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) obj = parsed as Record<string, unknown>;
-  } catch {
-    obj = undefined;
-  }
-  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 500) : undefined);
-  if (status >= 200 && status < 300) {
-    const token = typeof obj?.access_token === 'string' ? obj.access_token : undefined;
-    if (!token) {
-      return { status, tokenIssued: false, transport: { kind: 'malformed', endpoint, detail: 'answered 2xx with a body that is not a token response' } };
-    }
-    const claims = decodeClaims(token);
-    // Only the audience and principal leave this function; the token string goes out of scope here.
-    return { status, tokenIssued: true, ...(claims?.aud ? { tokenAudience: claims.aud } : {}), ...(claims?.oid ? { tokenPrincipalId: claims.oid } : {}) };
-  }
-  // 502/504 from a proxy are gateway errors: the request never reached the endpoint.
-  return {
-    status,
-    error: text(obj?.error) ?? (obj ? undefined : 'unparseable_body'),
-    errorDescription: text(obj?.error_description) ?? text(obj?.message) ?? text(obj?.Message),
-  };
+function headerOf(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }
 
 /** Whether two probe outcomes failed "the same way" (same status, or the same transport failure). */

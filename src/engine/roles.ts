@@ -32,7 +32,7 @@ export async function lookupRoles(args: {
   const { AuthorizationManagementClient } = await import('@azure/arm-authorization');
   const client = new AuthorizationManagementClient(credential, subscriptionId, {
     endpoint: settings.armEndpoint,
-    credentialScopes: [`${settings.cloud.audiences.armResource.replace(/\/+$/, '')}/.default`],
+    credentialScopes: [`${settings.cloud.armAudiences[0].replace(/\/+$/, '')}/.default`],
     retryOptions: { maxRetries: 0 },
   });
   const op = kindOf(target).operation;

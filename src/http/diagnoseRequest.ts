@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Settings, Target } from '../config';
 import { FAIL_ON, FORMATS, negotiateFormat, type FailOn, type Format } from '../output';
 import { adHocTargetsOf } from './adHocTargets';
-import { problem } from './problem';
+import { parameterErrors, problem } from './problem';
 
 /**
  * Parse and validate a diagnose request (query string, body) into what the engine needs, or a 400 problem naming
@@ -69,7 +69,8 @@ export async function parseDiagnoseRequest(
   const bad = (response: HttpResponseInit) => ({ ok: false as const, response });
   const { value, repeated } = queryObject(request);
   if (repeated.length) {
-    return bad(problem(400, 'Bad query', `parameter given more than once: ${repeated.join(', ')}`, repeated.map((p) => ({ parameter: p, message: 'given more than once' }))));
+    const errors = parameterErrors(repeated, 'given more than once');
+    return bad(problem(400, 'Bad query', `parameter given more than once: ${errors.map((e) => e.parameter).join(', ')}`, errors));
   }
   const parsed = DiagnoseQuerySchema.safeParse(value);
   if (!parsed.success) {
@@ -78,10 +79,12 @@ export async function parseDiagnoseRequest(
         400,
         'Bad query',
         `The query string does not fit /api/diagnose[?target=a,b][&format=${FORMATS.join('|')}].`,
-        parsed.error.issues.map((i) => ({
-          parameter: i.code === 'unrecognized_keys' ? i.keys.join(',') : String(i.path[0] ?? 'query'),
-          message: i.code === 'unrecognized_keys' ? 'unknown parameter' : i.message,
-        })),
+        // Known parameters are named by the schema; unknown ones are the caller's text, shown only when plain.
+        parsed.error.issues.flatMap((i) =>
+          i.code === 'unrecognized_keys'
+            ? parameterErrors(i.keys, 'unknown parameter')
+            : [{ parameter: String(i.path[0] ?? 'query'), message: i.message }],
+        ),
       ),
     );
   }

@@ -136,6 +136,12 @@ function diagnoseOperation(method: 'get' | 'post') {
           : 'A query parameter is unknown, repeated or malformed, or a target name is not configured.',
       ),
       '401': { description: 'On Azure: the function key is missing or wrong. The Functions host answers this, without a body.' },
+      '429': {
+        ...problem(
+          'Too busy: the admission queue is full, a queued turn would eat the deadline, or too many wait-mode (?waitSeconds=) requests are held. Nothing was diagnosed; retry after Retry-After.',
+        ),
+        headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } },
+      },
       ...(post
         ? {
             '403': problem('An ad-hoc target breaks the host policy; `errors` name the rule (host-not-allowed, https-only, no-credentials, port-not-allowed, audience-not-allowed). Nothing was sent.'),

@@ -57,6 +57,8 @@ async function answersWell(route: string | undefined, req: Sent): Promise<boolea
     throw new Error(`${why}: ${req.method} ${req.path} ${JSON.stringify(req.headers)} body=${JSON.stringify(req.body)?.slice(0, 300)} → ${res.status} ${type}\n${text.slice(0, 500)}`);
   };
   if (!(res.status >= 200 && res.status < 500) && res.status !== 503) fail('not a 2xx/4xx/503');
+  // Every answer, problem or not, forbids content sniffing: a body quoting the caller is never run as a page.
+  if (res.headers.get('x-content-type-options') !== 'nosniff') fail('an answer without x-content-type-options: nosniff');
   if (req.method === 'HEAD' || res.status === 204) return true;
   if (res.status >= 400 && res.status < 500) {
     if (!type.startsWith('application/problem+json')) fail('a 4xx that is not problem+json');
@@ -175,6 +177,46 @@ describe.each(ROUTES.map((r) => [r.route, r] as const))('/api/%s under arbitrary
       expect(res.status).toBe(405);
       expect(res.headers.get('allow')).toBe(route.methods.join(', '));
     }
+  });
+});
+
+describe('caller text in problem answers', () => {
+  const HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', 'a'.repeat(41), 'x\u2028y'];
+
+  it.each([
+    ['/api/diagnose', 'an unknown parameter'],
+    ['/api/health', 'a parameter /api/health does not take'],
+  ])('%s: says "unknown parameter" for %s without repeating a name that is not plain', async (route) => {
+    for (const name of HOSTILE) {
+      const res = await fetch(`${svc.url}${route}?${encodeURIComponent(name)}=1&plain_name.x-1=2`);
+      const text = await res.text();
+      expect(res.status).toBe(400);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      const p = ProblemSchema.parse(JSON.parse(text));
+      expect(p.errors).toEqual([
+        { parameter: '(name not shown)', message: 'unknown parameter' },
+        { parameter: 'plain_name.x-1', message: 'unknown parameter' },
+      ]);
+      expect(text).not.toContain(name);
+      expect(text).not.toMatch(/[<>]/);
+    }
+  });
+
+  it('does not repeat a repeated parameter name that is not plain', async () => {
+    const name = encodeURIComponent('<b>');
+    const res = await fetch(`${svc.url}/api/diagnose?${name}=1&${name}=2`);
+    const text = await res.text();
+    expect(res.status).toBe(400);
+    expect(ProblemSchema.parse(JSON.parse(text)).errors).toEqual([{ parameter: '(name not shown)', message: 'given more than once' }]);
+    expect(text).not.toContain('<b>');
+  });
+
+  it('does not repeat the path of a request that matches no route', async () => {
+    const res = await fetch(`${svc.url}/api/${encodeURIComponent('<svg onload=alert(1)>')}`);
+    const text = await res.text();
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(text).not.toMatch(/svg|onload|%3C/i);
   });
 });
 

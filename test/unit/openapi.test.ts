@@ -70,9 +70,10 @@ describe('the OpenAPI document', () => {
 
   it('describes the problems each diagnose method really answers', () => {
     const statuses = (m: string) => Object.keys(doc.paths['/api/diagnose']![m]!.responses).sort();
-    expect(statuses('get')).toEqual(['200', '400', '401', '503']);
-    expect(statuses('post')).toEqual(['200', '400', '401', '403', '413', '415', '503']);
-    for (const s of ['400', '403', '413', '415']) {
+    expect(statuses('get')).toEqual(['200', '400', '401', '429', '503']);
+    expect(statuses('post')).toEqual(['200', '400', '401', '403', '413', '415', '429', '503']);
+    expect((doc.paths['/api/diagnose']!.get!.responses['429'] as { headers?: unknown }).headers).toHaveProperty('Retry-After');
+    for (const s of ['400', '403', '413', '415', '429']) {
       expect(doc.paths['/api/diagnose']!.post!.responses[s]!.content).toEqual({ 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } });
     }
     expect(Object.keys(doc.paths['/api/health']!.get!.responses).sort()).toEqual(['200', '400', '503']);

@@ -15,6 +15,7 @@ export const SERVER_DNS_NAMES = [
   'management.azure.com',
   'management.chinacloudapi.cn',
   'management.usgovcloudapi.net',
+  'login.microsoftonline.com',
   'localhost',
 ] as const;
 

@@ -4,7 +4,7 @@
  * simulated world to 127.0.0.1 so the unmodified SDKs keep their host-name checks (Key Vault's challenge-resource
  * verification, TLS SAN matching, Storage's account-from-host parsing) while talking to loopback servers.
  *
- * - `*.vault.azure.net|cn|usgovcloudapi.net`, `*.blob.core.*`, `management.*` → 127.0.0.1
+ * - `*.vault.azure.net|cn|usgovcloudapi.net`, `*.blob.core.*`, `management.*`, `login.microsoftonline.com` → 127.0.0.1
  * - a host whose first label starts with `nxdomain` → the ENOTFOUND error getaddrinfo gives for a name that does
  *   not exist (how a mistyped or deleted vault/account really fails)
  * - anything else → the real resolver.
@@ -32,7 +32,7 @@ function isNxdomain(host) {
 }
 
 function isSimulated(host) {
-  return host.startsWith('management.') || SUFFIXES.some((s) => host.endsWith(s));
+  return host.startsWith('management.') || host === 'login.microsoftonline.com' || SUFFIXES.some((s) => host.endsWith(s));
 }
 
 /** The same shape libuv's getaddrinfo failure has (EAI_NONAME is errno -3008 on Linux and macOS). */

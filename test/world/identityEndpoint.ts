@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Counters, Identity, WorldState } from './model';
+import type { Counters, HostState, Identity, IdentityFault, WorldState } from './model';
+import { handleHostProtocol, HOST_PROTOCOL_PATHS, type HostProtocol } from './hostIdentity';
 import { sendJson, startService, type Service } from './service';
 
 /**
@@ -19,7 +20,7 @@ export interface IdentityDeps {
   nowSeconds(): number;
 }
 
-type Protocol = 'appService' | 'imds';
+type Protocol = 'appService' | 'imds' | HostProtocol;
 
 const IDENTITY_NOT_FOUND = { error: 'invalid_request', error_description: 'Identity not found' };
 
@@ -29,7 +30,7 @@ interface Selector {
   matches(i: Identity): boolean;
 }
 
-function selectorOf(q: URLSearchParams, protocol: Protocol): Selector | undefined | 'ambiguous' {
+export function selectorOf(q: URLSearchParams, protocol: Protocol): Selector | undefined | 'ambiguous' {
   const eq = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
   const candidates: Selector[] = [];
   const add = (param: string, field: 'clientId' | 'principalId' | 'resourceId'): void => {
@@ -38,7 +39,7 @@ function selectorOf(q: URLSearchParams, protocol: Protocol): Selector | undefine
   };
   add('client_id', 'clientId');
   add('object_id', 'principalId');
-  if (protocol === 'appService') {
+  if (protocol === 'appService' || protocol === 'serviceFabric') {
     add('principal_id', 'principalId');
     add('mi_res_id', 'resourceId');
   } else {
@@ -54,8 +55,9 @@ function appServiceError(status: number, message: string): { status: number; bod
   return { status, body: { statusCode: status, message, correlationId: randomUUID() } };
 }
 
-function resolveIdentity(state: WorldState, q: URLSearchParams, protocol: Protocol): Resolution {
-  const attached = state.identities.filter((i) => state.host.attached.includes(i.name));
+/** The identity a request selects among those attached to its host (IMDS rules unless the App Service protocol). */
+export function resolveIdentity(state: WorldState, q: URLSearchParams, protocol: Protocol, host: { attached: string[] } = state.host): Resolution {
+  const attached = state.identities.filter((i) => host.attached.includes(i.name));
   const selector = selectorOf(q, protocol);
   if (selector === 'ambiguous') {
     return protocol === 'imds'
@@ -94,7 +96,15 @@ function protocolOf(path: string): Protocol | undefined {
   const p = path.replace(/\/+$/, '');
   if (p === '/msi/token') return 'appService';
   if (p === '/metadata/identity/oauth2/token') return 'imds';
-  return undefined;
+  return HOST_PROTOCOL_PATHS[p];
+}
+
+/** `/hosts/<name>/rest` → that host's state and the rest of the path; anything else is the default app host. */
+function hostOf(state: WorldState, pathname: string): { host: HostState; fault: IdentityFault | undefined; path: string } | undefined {
+  const m = /^\/hosts\/([^/]+)(\/.*)$/.exec(pathname);
+  if (!m) return { host: state.host, fault: state.identityFault, path: pathname };
+  const host = state.hosts[decodeURIComponent(m[1]!)];
+  return host ? { host, fault: host.fault, path: m[2]! } : undefined;
 }
 
 function handle(deps: IdentityDeps, req: IncomingMessage, res: ServerResponse): void {
@@ -104,20 +114,27 @@ function handle(deps: IdentityDeps, req: IncomingMessage, res: ServerResponse): 
   const q = url.searchParams;
   const resource = q.get('resource') ?? undefined;
   if (resource !== undefined) counters.identityByResource[resource] = (counters.identityByResource[resource] ?? 0) + 1;
-  req.resume();
 
-  const protocol = protocolOf(url.pathname);
-  if (!protocol) {
+  const target = hostOf(state, url.pathname);
+  const protocol = target && protocolOf(target.path);
+  // Cloud Shell's resource comes in a form body; every other protocol ignores the body.
+  if (protocol !== 'cloudShell') req.resume();
+  if (!target || !protocol) {
     sendJson(res, 404, { error: 'not_found', error_description: `No such endpoint: ${url.pathname}` });
     return;
   }
 
   // A broken endpoint is broken for every request, well-formed or not.
-  const fault = state.identityFault;
+  const fault = target.fault;
   if (fault === 'silent') return;
   if (typeof fault === 'object') {
     res.writeHead(fault.status, { 'content-type': 'application/json; charset=utf-8' });
     res.end(fault.body ?? JSON.stringify({ error: 'server_error', error_description: `HTTP ${fault.status}` }));
+    return;
+  }
+
+  if (protocol !== 'appService' && protocol !== 'imds') {
+    handleHostProtocol({ deps, protocol, req, res, query: q, host: target.host, fault, resolve: (p) => resolveIdentity(state, q, p, target.host) });
     return;
   }
 
@@ -168,7 +185,7 @@ function handle(deps: IdentityDeps, req: IncomingMessage, res: ServerResponse): 
     return;
   }
 
-  const resolved = resolveIdentity(state, q, protocol);
+  const resolved = resolveIdentity(state, q, protocol, target.host);
   if (!('identity' in resolved)) {
     sendJson(res, resolved.status, resolved.body);
     return;
@@ -213,6 +230,7 @@ export function startIdentityEndpoint(deps: IdentityDeps): Promise<Service> {
     latencyMs: () => deps.state.latencyMs,
     handler: (req, res) => handle(deps, req, res),
     onConnection(socket: Socket) {
+      // 'refuse' is a fault of the whole server, set for the default host.
       if (deps.state.identityFault !== 'refuse') return true;
       // A listening port cannot refuse a SYN; an immediate RST is the closest a live server gets.
       deps.counters.identity++;

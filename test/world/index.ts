@@ -7,6 +7,7 @@ import type { RoleKey } from '../../src/catalog/roles';
 import { startArm } from './arm';
 import { Azurite } from './azurite';
 import { createCertificateAuthority } from './ca';
+import { startEntra } from './entra';
 import { startIdentityEndpoint } from './identityEndpoint';
 import { startKeyVault } from './keyVault';
 import type { Account, Assignment, Counters, Identity, WorldState } from './model';
@@ -22,6 +23,8 @@ export type {
   Assignment,
   Counters,
   Fault,
+  FederatedCredential,
+  HostState,
   Identity,
   IdentityFault,
   Vault,
@@ -53,7 +56,24 @@ export interface World {
   readonly imdsHost: string;
   /** `https://management.azure.com:<port>`. */
   readonly armEndpoint: string;
-  readonly ports: { identity: number; keyVault: number; storage: number; arm: number };
+  /** Entra for the workload-identity exchange: `https://login.microsoftonline.com:<port>` (AZURE_AUTHORITY_HOST). */
+  readonly authorityHost: string;
+  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number };
+  /**
+   * The identity server's base for host `name` of `state.hosts` (which it creates, empty, if missing):
+   * `http://127.0.0.1:<port>/hosts/<name>` — append `/msi/token`, `/metadata/identity/oauth2/token` (or use it as
+   * AZURE_POD_IDENTITY_AUTHORITY_HOST), `/arc/…`, `/sf/…`, `/cloudshell/oauth2/token`.
+   */
+  hostBase(name: string): string;
+  /**
+   * Writes a projected service-account token (as the kubelet does for a workload-identity pod) into the world's temp
+   * dir and returns its path. Defaults: audience api://AzureADTokenExchange, valid for an hour.
+   */
+  projectedToken(opts: { issuer: string; namespace: string; serviceAccount: string; audience?: string; lifetimeSeconds?: number }): string;
+  /** Stages host `name` as an Arc server: a key file with a random secret in `dir`; returns the key file's path. */
+  stageArcKey(name: string, dir: string): string;
+  /** A fresh directory inside the world's temp dir (removed with the world). */
+  tempDir(label: string): string;
   /** Azurite's own port while it runs (it starts with the first storage sync), else undefined. */
   readonly azuritePort: number | undefined;
   /** `https://<name>.vault.azure.net:<port>` (or another cloud's suffix). */
@@ -98,6 +118,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const state: WorldState = {
     identities: [],
     host: { attached: [] },
+    hosts: {},
+    federatedCredentials: [],
     assignments: [],
     groups: [],
     vaults: [],
@@ -153,7 +175,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -163,6 +185,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(arm);
     storage = await startStorageFront({ state, counters, tls, azurite, nowMs });
     services.push(storage);
+    entra = await startEntra({ state, tls, mint: (i, r) => mint(i, r), nowMs, origin: () => `https://login.microsoftonline.com:${entra.port}` });
+    services.push(entra);
   } catch (err) {
     await stopAll();
     throw err;
@@ -177,7 +201,37 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     identityHeader,
     imdsHost: `http://127.0.0.1:${identity.port}`,
     armEndpoint: `https://management.azure.com:${arm.port}`,
-    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port },
+    authorityHost: `https://login.microsoftonline.com:${entra.port}`,
+    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port },
+    hostBase(name) {
+      state.hosts[name] ??= { attached: [] };
+      return `http://127.0.0.1:${identity.port}/hosts/${encodeURIComponent(name)}`;
+    },
+    projectedToken({ issuer, namespace, serviceAccount, audience = 'api://AzureADTokenExchange', lifetimeSeconds = 3600 }) {
+      const now = nowSeconds();
+      const token = encodeJwt({
+        aud: [audience],
+        exp: now + lifetimeSeconds,
+        iat: now - 60,
+        nbf: now - 60,
+        iss: issuer,
+        'kubernetes.io': { namespace, serviceaccount: { name: serviceAccount, uid: randomBytes(16).toString('hex') } },
+        sub: `system:serviceaccount:${namespace}:${serviceAccount}`,
+      });
+      mintedTokens.push(token);
+      const file = path.join(fs.mkdtempSync(path.join(dir, 'sa-token-')), 'azure-identity-token');
+      fs.writeFileSync(file, token, { mode: 0o644 });
+      return file;
+    },
+    stageArcKey(name, keyDir) {
+      const secret = randomBytes(32).toString('hex');
+      fs.mkdirSync(keyDir, { recursive: true });
+      const file = path.join(keyDir, `${randomBytes(8).toString('hex')}.key`);
+      fs.writeFileSync(file, secret, { mode: 0o640 });
+      state.hosts[name] = { ...(state.hosts[name] ?? { attached: [] }), arcKeyFile: file, arcSecret: secret };
+      return file;
+    },
+    tempDir: (label) => fs.mkdtempSync(path.join(dir, `${label}-`)),
     get azuritePort() {
       return azurite.port;
     },

@@ -106,9 +106,39 @@ export type IdentityFault =
   | 'non_jwt'
   | 'no_expires_on';
 
+/**
+ * One more host beside the default app host, reached through the identity server's `/hosts/<name>/…` prefix: its own
+ * attached identities and fault, so one world can stage a VM, an Arc server, a Service Fabric node… side by side.
+ */
+export interface HostState {
+  attached: string[];
+  fault?: IdentityFault;
+  /** Azure Arc: the realm (key file path) the 401 challenge names. */
+  arcKeyFile?: string;
+  /** Azure Arc: the content expected as `Authorization: Basic <content>` (what the key file held when staged). */
+  arcSecret?: string;
+}
+
+/** A federated identity credential on a user-assigned identity (what Entra checks a client assertion against). */
+export interface FederatedCredential {
+  /** Name of the identity (Identity.name) it belongs to. */
+  identity: string;
+  name: string;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+  createdOn: Date;
+  /** Seconds after `createdOn` before Entra honours it (a new credential takes a few seconds). Default 0. */
+  propagationDelaySeconds?: number;
+}
+
 export interface WorldState {
   identities: Identity[];
   host: { attached: string[] };
+  /** Further hosts by name (see HostState). */
+  hosts: Record<string, HostState>;
+  /** Federated identity credentials Entra's token endpoint honours (AKS workload identity). */
+  federatedCredentials: FederatedCredential[];
   /**
    * `'refuse'` makes the identity server drop each connection as soon as it is accepted; for a true ECONNREFUSED
    * point the service at `world.closedPort()` instead.

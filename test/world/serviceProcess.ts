@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { SERVER_JS } from './paths';
+import path from 'node:path';
+import { REPO_ROOT, SERVER_JS } from './paths';
 import { VerdictSchema, type Verdict } from '../../src/verdict';
 import { recordObservation } from '../support/observedResponses';
 
@@ -9,6 +10,8 @@ import { recordObservation } from '../support/observedResponses';
  */
 
 const SERVER = SERVER_JS;
+/** The Functions host stand-in (test/integration/functionsHost.cjs), serving this repository's built app. */
+const FUNCTIONS_HOST = [path.join(REPO_ROOT, 'test', 'integration', 'functionsHost.cjs'), REPO_ROOT];
 
 export interface Reply {
   status: number;
@@ -39,10 +42,18 @@ export function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startService(env: Record<string, string | undefined>, options: { port?: number } = {}): Promise<RunningService> {
+/**
+ * `host: 'functions'` serves the app through the Functions host stand-in instead of the local server (function keys
+ * enforced: pass FUNCTIONS_HOST_FUNCTION_KEY in `env` and send it as x-functions-key).
+ */
+export async function startService(
+  env: Record<string, string | undefined>,
+  options: { port?: number; host?: 'local' | 'functions' } = {},
+): Promise<RunningService> {
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...env, PORT: String(options.port ?? 0), HOST: '127.0.0.1' })) if (v !== undefined) childEnv[k] = v;
-  const child: ChildProcess = spawn(process.execPath, [SERVER], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = options.host === 'functions' ? FUNCTIONS_HOST : [SERVER];
+  const child: ChildProcess = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
