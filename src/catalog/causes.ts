@@ -2,7 +2,7 @@ import type { Cause, Category, Stage, Status } from '../verdict';
 import { assignee, guidInQuery, hostCli } from './commands';
 import { narrowestScopeText, resourceIdExpr, roleAssignmentCreate, roleAssignmentList, targetHost } from '../targets/commands';
 import type { FixContext, ForbiddenCode, KindContext } from '../targets/kind';
-import { forbiddenCode, kindOf, type Target } from '../targets/registry';
+import { forbiddenCode, kindOf, KINDS, type Target } from '../targets/registry';
 import { controlPlaneTrap, whyIneffective } from '../engine/propagation';
 import { comment, oneLine, sh } from './shell';
 import { HOST_CAUSES, workloadIdentityExpired, workloadIdentityNotFound } from './hostCauses';
@@ -21,9 +21,17 @@ export interface CauseEntry {
   title: string;
   /** What the user typically sees (for the README's cause table). */
   symptom: string;
+  /** The fix in one line, for the README's cause table (the verdict's `fix` holds the real commands). */
+  remedy: string;
   explain(ctx: CauseContext): string;
   fix(ctx: CauseContext): string[];
 }
+
+/** role_missing's remedy names every kind's least role (data-plane roles first; a control-plane role says its service). */
+const ROLE_REMEDY = `\`az role assignment create\` of the data-plane role (${[
+  KINDS.filter((k) => k.operation.plane === 'data').map((k) => k.operation.leastRole.name).join(', '),
+  ...KINDS.filter((k) => k.operation.plane !== 'data').map((k) => `${k.operation.leastRole.name} for ${k.nouns.short}`),
+].join('; ')}) at the narrowest scope`;
 
 const svc = (ctx: CauseContext) => kindOf(ctx.target).nouns.service;
 const OPERATION = (ctx: CauseContext) => kindOf(ctx.target).operation;
@@ -67,6 +75,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'pass',
     title: 'Authorized',
     symptom: 'The call succeeded with the managed identity\'s token.',
+    remedy: '—',
     explain: (ctx) =>
       `The identity got a token for ${ctx.expectedAudience} and ${svc(ctx)} accepted it: it may ${OPERATION(ctx).description} on "${ctx.target.name}".`,
     fix: () => [],
@@ -76,6 +85,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'No managed identity on this host',
     symptom: 'No token: IDENTITY_ENDPOINT/IDENTITY_HEADER absent on App Service/Functions, or no IMDS answers (off Azure).',
+    remedy: 'enable an identity: `az functionapp identity assign …` (or run on Azure; locally `az login`)',
     explain: (ctx) => {
       if (ctx.settings.platform.msiDisabled)
         return 'WEBSITE_DISABLE_MSI is set: the platform\'s token service was turned off on purpose, so no token can be had even if the portal shows the identity as on.';
@@ -100,6 +110,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Requested identity is not attached to this host',
     symptom: 'The identity endpoint answers 400 invalid_request "Identity not found".',
+    remedy: 'set `AZURE_CLIENT_ID` to one of the identities attached to the host (`az … identity show` lists them); attach one only if none fits',
     explain: (ctx) => {
       const wi = workloadIdentityNotFound(ctx);
       if (wi) return wi.explain;
@@ -126,6 +137,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Identity endpoint unreachable',
     symptom: 'No token: the identity endpoint refused the connection or never answered (often a proxy capturing it).',
+    remedy: 'restart the host; exclude the endpoint from any proxy (`NO_PROXY`)',
     explain: (ctx) => {
       const proxy = ctx.evidence.proxy;
       if (proxy && !proxy.bypassed && ctx.evidence.identityEndpoint?.rawProbe?.interpretation === 'proxy_interception')
@@ -156,6 +168,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Identity endpoint returned an error',
     symptom: 'No token: the identity endpoint answered with an error status or an unusable body.',
+    remedy: 're-run (transient); restart the host if it persists',
     explain: (ctx) => {
       const e = ctx.evidence.identityEndpoint;
       return `The identity endpoint answered${e?.status ? ` ${e.status}` : ''}${e?.error ? ` "${e.error}"` : ''}${e?.errorDescription ? `: ${e.errorDescription}` : ''}. 5xx, 404 and 429 are transient per the platform's guidance; other answers point at the request or the platform.`;
@@ -170,6 +183,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Token minted for the wrong audience',
     symptom: '401 (ARM InvalidAuthenticationTokenAudience, Key Vault AKV10022, Storage "Audience validation failed").',
+    remedy: 'request the token for the service\'s audience (`<audience>/.default`); drop a wrong `audience` override',
     explain: (ctx) =>
       `The token's audience is ${ctx.evidence.tokenAudience ?? '(unreadable)'} but ${svc(ctx)} accepts only ${ctx.expectedAudience}. The identity is fine; the token was requested for another resource.`,
     fix: (ctx) => [
@@ -184,6 +198,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Token from the wrong tenant',
     symptom: '401 InvalidAuthenticationTokenTenant / AKV10032, Storage "Issuer validation failed", or tid ≠ EXPECTED_TENANT_ID.',
+    remedy: 'use an identity from the resource\'s tenant — a managed identity cannot cross tenants',
     explain: (ctx) =>
       `The token was issued by tenant ${ctx.claims?.tid ?? '(unknown)'}${ctx.settings.expectedTenantId ? ` but ${ctx.settings.expectedTenantId} was expected` : ', which the resource does not trust'}. A managed identity lives in one tenant and cannot get tokens for another; use an identity in the resource's tenant (or a multi-tenant app registration with federated credentials).`,
     fix: (ctx) => [
@@ -196,6 +211,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Token expired',
     symptom: '401 ExpiredAuthenticationToken / "Lifetime validation failed", or exp in the past.',
+    remedy: 'hold the credential, not the token: let the SDK call `getToken` per request',
     explain: (ctx) =>
       workloadIdentityExpired(ctx)?.explain ??
       `The token expired${ctx.claims?.expiresAt ? ` at ${ctx.claims.expiresAt}` : ''}. Hold the credential, not the token: the SDK refreshes tokens itself when you call getToken per request.`,
@@ -206,6 +222,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Token rejected',
     symptom: 'Another 401 (or Storage 403 AuthenticationFailed) with the service\'s own code.',
+    remedy: 'read the service\'s error code in the evidence; compare the claims',
     explain: (ctx) =>
       `${svc(ctx)} rejected the token${ctx.evidence.errorCode ? ` with ${ctx.evidence.errorCode}` : ''}${ctx.evidence.message ? `: ${firstLine(ctx.evidence.message)}` : ''}.`,
     fix: (ctx) => [comment(`compare the claims with what ${svc(ctx)} expects; the service's code above names the check that failed`)],
@@ -215,6 +232,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'A different identity answered',
     symptom: 'A token came back, but its oid is not EXPECTED_PRINCIPAL_ID.',
+    remedy: 'pin the intended identity with `AZURE_CLIENT_ID`',
     explain: (ctx) =>
       `The token belongs to principal ${ctx.claims?.oid ?? '(unknown)'}${ctx.claims?.xms_mirid ? ` (${ctx.claims.xms_mirid})` : ''}, not the expected ${ctx.settings.expectedPrincipalId}. Typical: several user-assigned identities and none pinned, or system- and user-assigned mixed up — the role was granted to the other one.`,
     fix: (ctx) => {
@@ -231,6 +249,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Role missing',
     symptom: '403 Key Vault ForbiddenByRbac, Storage AuthorizationPermissionMismatch, ARM AuthorizationFailed.',
+    remedy: ROLE_REMEDY,
     explain: (ctx) => {
       const op = OPERATION(ctx);
       const roles = ctx.evidence.roles;
@@ -262,6 +281,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Role assigned long ago, still refused',
     symptom: '403 although a role covering the operation was assigned longer ago than propagation takes.',
+    remedy: 'not propagation — look for a deny assignment, a condition on the assignment, or a group grant the token does not carry yet; never wait',
     explain: (ctx) => {
       const covering = coveringOf(ctx);
       const reasons = whyIneffective(ctx.evidence.roles, ctx.claims, ctx.evidence.message, Date.now(), OPERATION(ctx).permission);
@@ -296,6 +316,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Key Vault access policy missing',
     symptom: '403 AccessDenied (or ForbiddenByPolicy) from a vault that uses access policies.',
+    remedy: '`az keyvault set-policy … --secret-permissions get`, or move the vault to RBAC',
     explain: (ctx) => {
       const ignored = coveringOf(ctx);
       const compound = ctx.evidence.innerErrorCode === 'ForbiddenByPolicy';
@@ -313,6 +334,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Blocked by network rules',
     symptom: '403 Key Vault ForbiddenByFirewall/ForbiddenByConnection, Storage AuthorizationFailure.',
+    remedy: 'firewall rule → add a network rule for the workload; public access disabled → private endpoint + private DNS (or run inside that network); never open to all',
     explain: (ctx) => {
       const row = rowOf(ctx);
       const code = ctx.evidence.innerErrorCode ?? ctx.evidence.errorCode ?? '403';
@@ -331,6 +353,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Role granted, not yet effective',
     symptom: '403 although a role covering the operation is assigned, more recently than propagation takes.',
+    remedy: 'wait (up to 10 min) and re-run; do not grant a broader role',
     explain: (ctx) =>
       `A role that covers the operation is assigned, but ${svc(ctx)} still answers 403: it has not propagated yet. ${ctx.propagation?.advice ?? 'Role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.'}`,
     fix: (ctx) => [
@@ -343,6 +366,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Target disabled',
     symptom: '403 Key Vault SecretDisabled ("Operation get is not allowed on a disabled secret"), Storage AccountIsDisabled, ARM ReadOnlyDisabledSubscription.',
+    remedy: 'enable it: `az keyvault secret set-attributes … --enabled true`; re-enable a disabled account or subscription',
     explain: (ctx) => {
       const row = rowOf(ctx);
       return `${svc(ctx)} answered ${ctx.evidence.innerErrorCode ?? ctx.evidence.errorCode ?? '403'}${ctx.evidence.message ? ` ("${firstLine(ctx.evidence.message)}")` : ''}: ${row?.meaning ?? 'the object is disabled'}. The identity was authenticated; no role change will help — enable it.`;
@@ -354,6 +378,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Refused for another reason',
     symptom: 'A 403 whose code is not about roles, or that Identity Doctor does not recognise (the service\'s code and message are in the evidence).',
+    remedy: 'read the service\'s code and message in the evidence; no role change is suggested',
     explain: (ctx) => {
       const row = rowOf(ctx);
       const codes = [ctx.evidence.errorCode, ctx.evidence.innerErrorCode].filter(Boolean).join(' / ') || 'no error code';
@@ -373,6 +398,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'warn',
     title: 'Resource not found (but authorized)',
     symptom: '404 SecretNotFound / ContainerNotFound / BlobNotFound / ResourceNotFound.',
+    remedy: 'fix the name in `DIAGNOSE_TARGETS`, or create the resource',
     explain: (ctx) =>
       kindOf<Target>(ctx.target).explain?.resource_not_found?.(ctx as KindContext<Target>) ??
       `${svc(ctx)} answered 404 — which it only does after authorization passed: the identity may read, but the ${kindOf(ctx.target).object(ctx.target)} does not exist.`,
@@ -383,6 +409,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'warn',
     title: 'Throttled',
     symptom: '429 with Retry-After.',
+    remedy: 'wait `Retry-After`; cache instead of reading per request',
     explain: (ctx) =>
       `${svc(ctx)} throttled the request${ctx.evidence.retryAfter ? ` (Retry-After: ${ctx.evidence.retryAfter})` : ''}. Authorization was not evaluated; something is calling it too often.`,
     fix: (ctx) => [comment(`wait ${ctx.evidence.retryAfter ?? 'a little'}${ctx.evidence.retryAfter && /^\d+$/.test(ctx.evidence.retryAfter) ? ' s' : ''} and re-run; cache secrets instead of reading them per request`)],
@@ -392,6 +419,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Target unreachable',
     symptom: 'DNS failure (the name does not exist), connection refused, reset or TLS failure before any HTTP answer.',
+    remedy: 'a name that does not resolve → the resource does not exist or is misspelt (or private DNS is missing); refused/timeout → network path',
     explain: (ctx) => {
       const t = ctx.evidence.transport;
       const host = oneLine(targetHost(ctx.target, ctx.settings));
@@ -417,6 +445,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Target returned an error',
     symptom: '5xx or an unexpected status from the service.',
+    remedy: 're-run; quote the request/correlation ids in a support case',
     explain: (ctx) =>
       `${svc(ctx)} answered ${ctx.evidence.errorCode ?? ''}${ctx.evidence.message ? `: ${firstLine(ctx.evidence.message)}` : ''}. Not an identity problem; quote the request id in a support case.`,
     fix: () => ['# re-run; if it persists, open a support case with the request and correlation ids above'],
@@ -426,6 +455,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Deadline exceeded',
     symptom: 'A stage did not finish within DIAGNOSE_TIMEOUT_MS.',
+    remedy: 're-run; check the slow stage named in `evidence.stageCut`',
     explain: (ctx) =>
       `The ${ctx.stage === 'token' ? 'token acquisition' : `call to ${targetHost(ctx.target, ctx.settings)}`} did not finish within the ${ctx.settings.timeoutMs} ms deadline (DIAGNOSE_TIMEOUT_MS).`,
     fix: (ctx) => [
@@ -439,6 +469,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Identity Doctor itself failed',
     symptom: 'An unexpected exception inside the diagnose (a bug, not your dependency).',
+    remedy: 'report the bug with the response (it holds no token)',
     explain: (ctx) => `The diagnose failed unexpectedly: ${ctx.evidence.message ?? 'unknown error'}. This is a bug in Identity Doctor, not a verdict on ${svc(ctx)}.`,
     fix: () => ['# please report it with this response (it contains no token)'],
   },
