@@ -93,6 +93,8 @@ export function startArm(deps: ArmDeps): Promise<Service> {
 
     const url = parseUrl(req);
     const path = url.pathname.replace(/\/{2,}/g, '/').replace(/\/+$/, '') || '/';
+    const scoped = state.arm.scopeFaults?.find((f) => path.toLowerCase() === f.scope.toLowerCase() || path.toLowerCase().startsWith(`${f.scope.toLowerCase()}/`));
+    if (scoped && applyFault(scoped.fault, { req, res, contentType: 'application/json; charset=utf-8', track: tools.track })) return;
 
     // Authentication first: ARM answers 401 before it looks at the route.
     const invalidToken = (code: string, message: string, authorizationUri: string, description: string): void =>

@@ -62,9 +62,11 @@ export const armResource: TargetKind<ArmResourceTarget, typeof ArmResourceTarget
     resource_not_found: ({ target: t }) => [`az resource show --ids ${resourceIdOr(t.resourceId, undefined)}`, comment(`fix "resourceId" of target "${t.name}" if the resource was moved or renamed`)],
     resource_disabled: ({ target: t }) => [`az account show --subscription ${sh(t.resourceId.split('/')[2] ?? '')} --query state -o tsv`, comment('re-enable the subscription (billing) before anything else')],
   },
+  // Not propagation_pending or grant_ineffective: telling those apart needs the assignments at the scope, and reading
+  // them needs the very permission whose absence the probe found (the look-up is refused; role_missing says so).
   causes: [
-    'authorized', 'wrong_audience', 'wrong_tenant', 'token_expired', 'role_missing', 'propagation_pending', 'grant_ineffective',
-    'resource_disabled', 'forbidden_other', 'resource_not_found', 'throttled', 'target_unreachable', 'target_error',
+    'authorized', 'wrong_audience', 'wrong_tenant', 'token_expired', 'role_missing', 'resource_disabled', 'forbidden_other',
+    'resource_not_found', 'throttled', 'target_unreachable', 'target_error',
   ],
   loadProbe: async () => (await import('./probe')).probeArmResource,
 };
