@@ -1,5 +1,6 @@
 import './compileCache';
 import { getSettings } from './config';
+import { installLastResortGuard } from './engine/guard';
 import { functionsFor, registerFunctions } from './hostFunctions';
 import { ROUTES } from './routes';
 import { telemetrySourceFor } from './watch/watch';
@@ -12,6 +13,8 @@ import { telemetrySourceFor } from './watch/watch';
 
 // Parse the app settings at start-up: a bad value stops the host with the setting's name, not the first request.
 const settings = getSettings();
+// No answer from a dependency may end the host's worker process (see SECURITY.md).
+installLastResortGuard();
 
 registerFunctions(
   functionsFor({ routes: ROUTES, routePrefix: '', settings: getSettings, telemetry: telemetrySourceFor(settings) }),

@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, getSettings } from './config';
+import { installLastResortGuard } from './engine/guard';
 import { problem } from './http/problem';
+import { redactText } from './http/redact';
 import { ROUTES, type Route } from './routes';
 
 /**
@@ -126,7 +128,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     functionName: route.name,
     invocationId: randomUUID(),
     logHandler: (level, ...args) => {
-      const line = `[${level}] ${route.name}: ${args.map(String).join(' ')}`;
+      const line = redactText(`[${level}] ${route.name}: ${args.map(String).join(' ')}`);
       if (level === 'error' || level === 'warning') console.error(line);
       else console.log(line);
     },
@@ -145,6 +147,8 @@ if (require.main === module) {
     }
     throw err;
   }
+  // No answer from a dependency may end the process (see SECURITY.md).
+  installLastResortGuard();
   const server = createAppServer();
   server.listen(settings.server.port, settings.server.host, () => {
     const addr = server.address();

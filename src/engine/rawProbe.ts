@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Settings } from '../config';
 import type { Transport } from '../verdict';
+import { rememberSecret } from '../http/redact';
 import { decodeClaims } from './claims';
 import { identityProtocol, type IdentityProtocol } from './identity';
 import { hostPort, transportFromError } from './transport';
@@ -90,7 +91,14 @@ export async function rawProbe(
       let size = 0;
       res.on('data', (c: Buffer) => {
         size += c.length;
-        if (size <= MAX_BODY) chunks.push(c);
+        if (size <= MAX_BODY) {
+          chunks.push(c);
+          return;
+        }
+        // A token answer is a few KB: past the cap, stop reading and close the connection instead of draining it.
+        chunks.length = 0;
+        done({ status: res.statusCode, transport: { kind: 'malformed', endpoint, detail: `the answer passed the raw probe's cap of ${MAX_BODY / 1024} KiB; the connection was cut` } });
+        req.destroy();
       });
       res.on('error', (err) => done({ status: res.statusCode, transport: transportFromError(err, { endpoint, timedOut: own.aborted }) }));
       res.on('end', () => done(summarise(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), endpoint)));
@@ -117,6 +125,7 @@ function summarise(status: number, body: string, endpoint: string | undefined): 
     if (!token) {
       return { status, tokenIssued: false, transport: { kind: 'malformed', endpoint, detail: 'answered 2xx with a body that is not a token response' } };
     }
+    rememberSecret(token);
     const claims = decodeClaims(token);
     // Only the audience and principal leave this function; the token string goes out of scope here.
     return { status, tokenIssued: true, ...(claims?.aud ? { tokenAudience: claims.aud } : {}), ...(claims?.oid ? { tokenPrincipalId: claims.oid } : {}) };

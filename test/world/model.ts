@@ -80,7 +80,10 @@ export type IdentityFault =
   | 'refuse'
   | 'malformed'
   | 'non_jwt'
-  | 'no_expires_on';
+  | 'no_expires_on'
+  /** The same hostile answers a target can give (see faults.ts). */
+  | 'huge_body'
+  | 'gzip_bomb';
 
 export interface WorldState {
   identities: Identity[];
