@@ -26,7 +26,9 @@ export const probeStorageBlob: Probe<StorageBlobTarget> = (target, ctx) =>
         // Ask again with a 1-byte GET, which carries it; the same data action, no more.
         const status = (err as { statusCode?: number }).statusCode;
         if (status === undefined || status < 400 || status === 404 || status === 429 || status >= 500) throw err;
-        await blobClient.download(0, 1, { abortSignal: ctx.signal });
+        const ranged = await blobClient.download(0, 1, { abortSignal: ctx.signal });
+        // Should it answer 2xx after all, its body is never read: close it rather than leave the socket waiting.
+        (ranged.readableStreamBody as { destroy?: () => void } | undefined)?.destroy?.();
         throw err;
       }
       return {
