@@ -27,8 +27,8 @@ export const AD_HOC_RULES = {
   'https-only': 'the URL must use https',
   'no-credentials': 'the URL must carry no user name, password or query string (a SAS is a credential)',
   'port-not-allowed': 'only port 443, unless DIAGNOSE_ALLOWED_HOSTS lists host:port',
-  'host-not-allowed': "the host must be one of the target kind's service hosts in the configured cloud, or listed in DIAGNOSE_ALLOWED_HOSTS",
-  'audience-not-allowed': "an audience override must be one of the configured cloud's service audiences",
+  'host-not-allowed': "the host must be one of the target kind's service hosts in the configured cloud, or listed in DIAGNOSE_ALLOWED_HOSTS for that kind (kind:host)",
+  'audience-not-allowed': "an audience override must be one of the configured cloud's service audiences (on a host listed in DIAGNOSE_ALLOWED_HOSTS, one of the kinds listed for it)",
 } as const;
 export type AdHocRule = keyof typeof AD_HOC_RULES;
 
