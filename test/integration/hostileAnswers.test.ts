@@ -108,7 +108,14 @@ describe.each(HOSTILE)('a %s from every target and from ARM role look-ups', (fau
   }, 90_000);
 });
 
-describe.each(HOSTILE)('a %s from the identity endpoint', (fault) => {
+/** The App Service protocol (IDENTITY_ENDPOINT) and IMDS (a VM: no App Service variables), both through the SDK. */
+const PROTOCOLS: [string, Record<string, string | undefined>][] = [
+  ['App Service', {}],
+  ['IMDS', { IDENTITY_ENDPOINT: undefined, IDENTITY_HEADER: undefined, WEBSITE_SITE_NAME: undefined, FUNCTIONS_WORKER_RUNTIME: undefined }],
+];
+const IDENTITY_CASES = HOSTILE.flatMap((fault) => PROTOCOLS.map(([protocol, env]) => [fault, protocol, env] as const));
+
+describe.each(IDENTITY_CASES)('a %s from the identity endpoint (%s protocol)', (fault, _protocol, env) => {
   afterEach(() => {
     world.state.identityFault = undefined;
   });
@@ -116,7 +123,7 @@ describe.each(HOSTILE)('a %s from the identity endpoint', (fault) => {
   it('is identity_endpoint_error naming the cap (SDK path and raw probe), through /api/diagnose and /api/health', async () => {
     world.state.identityFault = fault;
     // A fresh process: MSAL caches tokens process-wide.
-    const svc = await serve({ DIAGNOSE_TARGETS: JSON.stringify(targets(world).slice(0, 1)) });
+    const svc = await serve({ DIAGNOSE_TARGETS: JSON.stringify(targets(world).slice(0, 1)), ...env });
     const { verdict } = await svc.diagnose();
     const check = checkOf(verdict, 'kv-hostile');
     expect(check.cause).toBe('identity_endpoint_error');
