@@ -25,7 +25,7 @@ import { identityRequestUrl } from './rawProbe';
 import { Deadline } from './deadline';
 import { acquireToken, identityProtocol, sdkErrorText, type Acquisition, type ChallengeRecord, type EndpointProbes } from './identity';
 import { sharedAcquisition, withTargetSlot } from './limits';
-import { escapedErrorLine } from './guard';
+import { escapedErrorLine, withEscapeGuard } from './guard';
 
 /**
  * Plans and runs one diagnose: targets grouped by audience (one token acquisition per distinct audience), every
@@ -226,7 +226,8 @@ async function runTarget(
   );
 
   try {
-    return await Promise.race([work(), cutByDeadline]);
+    // An error escaping the probe (see guard.ts) ends it here too, as diagnostic_error.
+    return await Promise.race([withEscapeGuard(work), cutByDeadline]);
   } catch (err) {
     // A bug of ours (or an SDK's), told apart from a failing dependency, logged, and never fatal.
     console.error(escapedErrorLine(`target ${target.name} (${target.kind})`, err));

@@ -15,10 +15,14 @@ describe('the last-resort guard', () => {
       setTimeout(() => { const e = new RangeError('Invalid string length ${token}'); e.code = 'ERR_STRING_TOO_LONG'; throw e; }, 10);
       setTimeout(() => { void Promise.reject(new Error('nobody awaited this')); }, 20);
       setTimeout(() => { console.log('still serving'); }, 200);
+      // A probe whose SDK throws from an event handler: the error still ends the probe, as a rejection it can report.
+      require(${JSON.stringify(guard)}).withEscapeGuard(() => new Promise(() => setTimeout(() => { throw new Error('thrown by an SDK event handler'); }, 30)))
+        .catch((e) => console.log('probe ended with: ' + e.message));
     `;
     const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('still serving');
+    expect(run.stdout).toContain('probe ended with: thrown by an SDK event handler');
     expect(run.stderr).toMatch(/last-resort guard: uncaught exception .*RangeError: Invalid string length \[REDACTED\]/);
     expect(run.stderr).toMatch(/last-resort guard: unhandled rejection .*Error: nobody awaited this/);
     expect(run.stderr).not.toContain(token);
