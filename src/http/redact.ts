@@ -12,8 +12,11 @@ const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
 
 /** Shorter values are not matched by content (they would blot out ordinary words); their longer forms still are. */
 export const MIN_SECRET_LENGTH = 8;
-/** Secrets remembered at most; the oldest go first (a token lives an hour to a day; MSAL reuses it meanwhile). */
-const MAX_SECRETS = 256;
+/**
+ * Secrets remembered at most; the least recently sent go first. A token lives an hour to a day and MSAL reuses it
+ * meanwhile — each reuse is remembered again, so tokens in use stay — and every output is searched for every needle.
+ */
+const MAX_SECRETS = 64;
 /** secret → the needles it stands for (itself, its parts, its encodings), longest first. */
 const remembered = new Map<string, string[]>();
 let needles: string[] = [];
@@ -23,7 +26,14 @@ let needles: string[] = [];
  * outputs. A three-part token also has each part remembered, so an echo of only its signature is caught too.
  */
 export function rememberSecret(value: string | undefined): void {
-  if (!value || value.length < MIN_SECRET_LENGTH || remembered.has(value)) return;
+  if (!value || value.length < MIN_SECRET_LENGTH) return;
+  const known = remembered.get(value);
+  if (known) {
+    // Sent again: it moves to the back of the eviction queue.
+    remembered.delete(value);
+    remembered.set(value, known);
+    return;
+  }
   const parts = value.split('.');
   const pieces = [value, ...(parts.length === 3 ? parts : [])].filter((p) => p.length >= MIN_SECRET_LENGTH);
   const forms = new Set(pieces.flatMap((p) => [p, ...encodings(p)]).filter((f) => f.length >= MIN_SECRET_LENGTH));
