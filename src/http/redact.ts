@@ -17,9 +17,13 @@ export const MIN_SECRET_LENGTH = 8;
  * meanwhile — each reuse is remembered again, so tokens in use stay — and every output is searched for every needle.
  */
 const MAX_SECRETS = 64;
-/** secret → the needles it stands for (itself, its parts, its encodings), longest first. */
+/** secret → the needles it stands for (itself, its parts, its encodings). */
 const remembered = new Map<string, string[]>();
-let needles: string[] = [];
+/**
+ * Every needle by its first MIN_SECRET_LENGTH characters, longest first: a text is scanned once, looking up each
+ * position, so redaction costs the same however many secrets are remembered (hundreds of needles, every output).
+ */
+let byPrefix = new Map<string, string[]>();
 
 /**
  * Remember a value the process sent (or received to send): from now on it never appears in anything the process
@@ -39,7 +43,13 @@ export function rememberSecret(value: string | undefined): void {
   const forms = new Set(pieces.flatMap((p) => [p, ...encodings(p)]).filter((f) => f.length >= MIN_SECRET_LENGTH));
   remembered.set(value, [...forms]);
   while (remembered.size > MAX_SECRETS) remembered.delete(remembered.keys().next().value!);
-  needles = [...new Set([...remembered.values()].flat())].sort((a, b) => b.length - a.length);
+  byPrefix = new Map();
+  for (const needle of [...new Set([...remembered.values()].flat())].sort((a, b) => b.length - a.length)) {
+    const key = needle.slice(0, MIN_SECRET_LENGTH);
+    const list = byPrefix.get(key);
+    if (list) list.push(needle);
+    else byPrefix.set(key, [needle]);
+  }
 }
 
 /**
@@ -66,13 +76,30 @@ function encodings(value: string): string[] {
 /** Forget every remembered secret (tests). */
 export function forgetSecrets(): void {
   remembered.clear();
-  needles = [];
+  byPrefix = new Map();
+}
+
+/** Replace every remembered needle in `s`, the longest at each position first. */
+function redactKnown(s: string): string {
+  if (byPrefix.size === 0 || s.length < MIN_SECRET_LENGTH) return s;
+  let out = '';
+  let last = 0;
+  let i = 0;
+  while (i <= s.length - MIN_SECRET_LENGTH) {
+    const hit = byPrefix.get(s.slice(i, i + MIN_SECRET_LENGTH))?.find((n) => s.startsWith(n, i));
+    if (hit) {
+      out += `${s.slice(last, i)}[REDACTED]`;
+      i += hit.length;
+      last = i;
+    } else {
+      i++;
+    }
+  }
+  return last === 0 ? s : out + s.slice(last);
 }
 
 export function redactText(s: string): string {
-  let out = s;
-  for (const needle of needles) if (out.includes(needle)) out = out.split(needle).join('[REDACTED]');
-  return out.replace(JWT, '[REDACTED]').replace(BEARER, '$1[REDACTED]').replace(USERINFO, '$1[REDACTED]@');
+  return redactKnown(s).replace(JWT, '[REDACTED]').replace(BEARER, '$1[REDACTED]').replace(USERINFO, '$1[REDACTED]@');
 }
 
 export function redactDeep<T>(value: T): T {
