@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, getSettings, type Settings } from './config';
+import { installLastResortGuard } from './engine/guard';
 import { PROBLEM_HEADERS, problem } from './http/problem';
+import { redactText } from './http/redact';
 import { ROUTES, type Route } from './routes';
 import { preloadProbes } from './targets';
 
@@ -141,7 +143,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     functionName: route.name,
     invocationId: randomUUID(),
     logHandler: (level, ...args) => {
-      const line = `[${level}] ${route.name}: ${args.map(String).join(' ')}`;
+      const line = redactText(`[${level}] ${route.name}: ${args.map(String).join(' ')}`);
       if (level === 'error' || level === 'warning') console.error(line);
       else console.log(line);
     },
@@ -160,6 +162,8 @@ if (require.main === module) {
     }
     throw err;
   }
+  // No answer from a dependency may end the process (see SECURITY.md).
+  installLastResortGuard();
   // The SDKs of the configured kinds load now, not during the first diagnose (a failure surfaces at that probe).
   preloadProbes(settings.targets).catch(() => undefined);
   const server = createAppServer(settings.server);

@@ -6,6 +6,7 @@ import { grantsAction, grantsDataAction, roleById, scopeCovers, type BuiltInRole
 import type { Settings, Target } from '../config';
 import { callFailureFromError } from '../targets/probe';
 import type { RoleEvidence } from '../verdict';
+import { boundedHttpClient } from './boundedClient';
 
 /**
  * After a 403: what does the identity hold at the target's scope? Control-plane reads, all covered by Reader
@@ -33,6 +34,7 @@ export async function lookupRoles(args: {
     endpoint: settings.armEndpoint,
     credentialScopes: [`${settings.cloud.audiences.armResource.replace(/\/+$/, '')}/.default`],
     retryOptions: { maxRetries: 0 },
+    httpClient: boundedHttpClient(settings.maxResponseBytes),
   });
   const op = OPERATIONS[target.kind];
   const touched = operationScope(target, scope);

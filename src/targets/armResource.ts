@@ -1,6 +1,7 @@
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import type { ArmResourceTarget } from '../config';
 import { roleById, scopeCovers } from '../catalog/roles';
+import { boundedHttpClient } from '../engine/boundedClient';
 import { correlationFrom, guarded, type Probe } from './probe';
 
 
@@ -19,6 +20,7 @@ export const probeArmResource: Probe<ArmResourceTarget> = (target, ctx) => {
       // Without credentialScopes the scope would be derived from the endpoint (wrong for a non-default port).
       credentialScopes: [`${audience.replace(/\/+$/, '')}/.default`],
       retryOptions: { maxRetries: 0 },
+      httpClient: boundedHttpClient(ctx.settings.maxResponseBytes),
     });
     let headers: unknown;
     const filter = ctx.oid ? `assignedTo('${ctx.oid}')` : 'atScope()';
