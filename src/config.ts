@@ -148,6 +148,13 @@ export const AppSettingsSchema = z.object({
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().trim().min(1).optional(),
   PORT: intIn(0, 65_535).default(7071),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /**
+   * Off Functions (container image, `npm run serve`): the key /api/diagnose requires, as `x-functions-key` or `?code=`.
+   * On Functions the platform's function keys apply instead. Without one the server listens on loopback only.
+   */
+  DIAGNOSE_API_KEY: z.string().trim().min(16, 'expected a key of at least 16 characters (e.g. openssl rand -base64 32)').optional(),
+  /** The same key read from a file at start-up (a mounted Kubernetes or Docker secret); never both. */
+  DIAGNOSE_API_KEY_FILE: z.string().trim().min(1, 'expected the path of a file holding the key').optional(),
 });
 export type AppSettings = z.infer<typeof AppSettingsSchema>;
 
@@ -193,9 +200,17 @@ export interface Settings {
   /** The ARM endpoint to use: DIAGNOSE_ARM_ENDPOINT, else the cloud's. No trailing slash. */
   armEndpoint: string;
   timeoutMs: number;
-  server: { port: number; host: string };
+  server: { port: number; host: string; apiKey?: ApiKeySource };
   platform: Platform;
 }
+
+/**
+ * Where the server's own key comes from. The value is behind a function, like the identity header, so it is never
+ * serialised with the settings.
+ */
+export type ApiKeySource =
+  | { setting: 'DIAGNOSE_API_KEY'; value: () => string }
+  | { setting: 'DIAGNOSE_API_KEY_FILE'; file: string };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -233,6 +248,10 @@ export function loadSettings(env: Env = process.env): Settings {
       { setting: 'AZURE_CLIENT_RESOURCE_ID', expected: 'unset when AZURE_CLIENT_ID is set: name the user-assigned identity one way only' },
     ]);
   }
+  if (s.DIAGNOSE_API_KEY && s.DIAGNOSE_API_KEY_FILE) {
+    throw new ConfigError([{ setting: 'DIAGNOSE_API_KEY_FILE', expected: 'unset when DIAGNOSE_API_KEY is set: give the key one way only' }]);
+  }
+  const apiKey = s.DIAGNOSE_API_KEY;
   const nonEmpty = (name: string) => {
     const v = env[name];
     return v !== undefined && v.trim() !== '' ? v.trim() : undefined;
@@ -250,7 +269,12 @@ export function loadSettings(env: Env = process.env): Settings {
     cloud: CLOUDS[s.AZURE_CLOUD],
     armEndpoint: (s.DIAGNOSE_ARM_ENDPOINT ?? CLOUDS[s.AZURE_CLOUD].armEndpoint).replace(/\/+$/, ''),
     timeoutMs: s.DIAGNOSE_TIMEOUT_MS,
-    server: { port: s.PORT, host: s.HOST },
+    server: {
+      port: s.PORT,
+      host: s.HOST,
+      ...(apiKey ? { apiKey: { setting: 'DIAGNOSE_API_KEY' as const, value: () => apiKey } } : {}),
+      ...(s.DIAGNOSE_API_KEY_FILE ? { apiKey: { setting: 'DIAGNOSE_API_KEY_FILE' as const, file: s.DIAGNOSE_API_KEY_FILE } } : {}),
+    },
     platform: {
       identityEndpoint: nonEmpty('IDENTITY_ENDPOINT'),
       identityHeaderSet: nonEmpty('IDENTITY_HEADER') !== undefined,

@@ -3,13 +3,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, getSettings } from './config';
+import { serverKeyPolicy, type ApiKeyGate } from './http/apiKey';
 import { problem } from './http/problem';
 import { ROUTES, type Route } from './routes';
 
 /**
  * `npm run serve`: the same handlers on a plain node:http server, configured from the environment exactly as in
- * Azure. It does not enforce function keys (there is no Functions host here), so it binds to 127.0.0.1 unless HOST
- * says otherwise.
+ * Azure — and in the container image. There is no Functions host here to check function keys: with DIAGNOSE_API_KEY
+ * (or _FILE) it checks its own (./http/apiKey.ts); without one it listens on loopback only and refuses any other HOST.
  */
 
 /** Bodies larger than this are refused before they are read in full. */
@@ -59,9 +60,10 @@ export function matchRoute(pathname: string): Route | undefined {
   return ROUTES.find((r) => pathname === `/api/${r.route}`);
 }
 
-export function createAppServer() {
+/** `keyGate`: the server's own key check (./http/apiKey.ts); without it no key is asked. */
+export function createAppServer(options: { keyGate?: ApiKeyGate } = {}) {
   const server = createServer((req, res) => {
-    void handle(req, res).catch((err: unknown) => {
+    void handle(req, res, options.keyGate).catch((err: unknown) => {
       console.error(`request failed: ${err instanceof Error ? err.name : 'error'}`);
       if (!res.headersSent) void send(res, problem(500, 'Internal error', 'The request failed unexpectedly.'));
       else res.destroy();
@@ -95,7 +97,7 @@ function requestUrl(target: string | undefined): URL {
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, keyGate?: ApiKeyGate): Promise<void> {
   const url = requestUrl(req.url);
   const route = matchRoute(url.pathname);
   if (!route) return send(res, problem(404, 'Not found', `No route ${url.pathname}. Try /api/diagnose.`));
@@ -104,6 +106,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     const init = problem(405, 'Method not allowed', `${url.pathname} accepts ${route.methods.join(', ')}.`);
     return send(res, { ...init, headers: { ...(init.headers as Record<string, string>), allow: route.methods.join(', ') } });
   }
+  const header = req.headers['x-functions-key'];
+  const denied = keyGate?.deny(route, { header: typeof header === 'string' ? header : undefined, code: url.searchParams.get('code') });
+  if (denied) return send(res, denied);
   let body: Buffer;
   try {
     body = await readBody(req);
@@ -136,8 +141,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 
 if (require.main === module) {
   let settings;
+  let policy;
   try {
     settings = getSettings();
+    policy = serverKeyPolicy(settings.server);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -145,11 +152,17 @@ if (require.main === module) {
     }
     throw err;
   }
-  const server = createAppServer();
+  if (!policy.ok) {
+    console.error(`identity-doctor: ${policy.reason}`);
+    process.exit(2);
+  }
+  const keyGate = policy.gate;
+  const server = createAppServer({ keyGate });
   server.listen(settings.server.port, settings.server.host, () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : settings.server.port;
-    console.log(`identity-doctor listening on http://${settings.server.host}:${port} (function keys are not enforced by this local server)`);
+    const keys = keyGate ? `/api/diagnose requires the key from ${keyGate.setting}` : 'function keys are not enforced by this local server';
+    console.log(`identity-doctor listening on http://${settings.server.host}:${port} (${keys})`);
     console.log(`targets: ${settings.targets.map((t) => t.name).join(', ') || '(none: set DIAGNOSE_TARGETS)'}`);
   });
   const stop = () => server.close(() => process.exit(0));
