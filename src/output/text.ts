@@ -172,9 +172,10 @@ function localChainLines(checks: Check[]): string[] {
       const detail = step.outcome === 'succeeded'
         ? [step.principalId && `principal ${step.principalId}`, step.tenantId && `tenant ${step.tenantId}`].filter(Boolean).join(', ')
         : step.reason ?? '';
-      out.push(fit(`  ${step.credential.padEnd(28)} ${step.outcome.padEnd(11)} ${clean(detail)}`.trimEnd(), TEXT_WIDTH));
+      const head = `  ${fit(step.credential, 28).padEnd(28)} ${step.outcome.padEnd(11)} `;
+      out.push(`${head}${fit(clean(detail), TEXT_WIDTH - head.length)}`.trimEnd());
     }
-    out.push(...wrapProse(clean(chain.hint), TEXT_WIDTH, '  ').map((l) => `  ${l}`));
+    out.push(...wrapProse(clean(chain.hint), TEXT_WIDTH - 2, '  ').map((l) => `  ${l}`));
   }
   return out;
 }

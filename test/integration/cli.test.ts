@@ -7,6 +7,7 @@ import { startWorld, type World } from '../world';
 import { REPO_ROOT } from '../world/paths';
 import { EXPECTED_CAUSES, KV_NOROLE_ID, OTHER_IDENTITY, USER_IDENTITY, serviceEnv, stageStandardWorld, standardTargets } from '../world/scenario';
 import { parseJunit } from '../unit/output/junitXml';
+import { TEXT_WIDTH } from '../../src/output/text';
 
 /**
  * `identity-doctor diagnose`, the built command (package.json `bin`), run as its own process on the simulated host —
@@ -204,5 +205,6 @@ describe('on a laptop (no managed identity)', () => {
     const text = await cli(['diagnose', '--target', 'kv-ok', '--local-chain'], off);
     expect(text.stdout).toContain('AzureCliCredential');
     expect(text.stdout).toContain('developer identity');
+    expect(text.stdout.split('\n').filter((l) => l.length > TEXT_WIDTH)).toEqual([]);
   });
 });
