@@ -62,8 +62,10 @@ function parseError(err: unknown): UsageError {
   const e = err as { code?: string; message?: string };
   const unknown = /Unknown option '([^']+)'/.exec(e.message ?? '');
   if (unknown) return new UsageError(`unknown option ${unknown[1]}`);
-  const missing = /Option '([^' ]+)[^']*' argument missing/.exec(e.message ?? '');
+  const missing = /Option '(?:-\w, )?(--?[\w-]+)[^']*' argument missing/.exec(e.message ?? '');
   if (missing) return new UsageError(`option ${missing[1]} needs a value`);
+  const ambiguous = /Option '([^']+)' argument is ambiguous/.exec(e.message ?? '');
+  if (ambiguous) return new UsageError(`option ${ambiguous[1]}: a value starting with "-" must be written ${ambiguous[1]}=<value>`);
   const positional = /Unexpected argument '([^']+)'/.exec(e.message ?? '');
   if (positional) return new UsageError(`unexpected argument "${positional[1]}"`);
   return new UsageError((e.message ?? 'bad arguments').split('\n')[0]!);
