@@ -89,6 +89,19 @@ describe('identity-doctor diagnose over the whole catalog', () => {
   });
 });
 
+describe('the command as installed', () => {
+  it('runs as `npx identity-doctor` in the project: package.json bin, shebang and executable bit', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; version: string };
+    expect(path.resolve(REPO_ROOT, pkg.bin['identity-doctor']!)).toBe(CLI);
+    expect(fs.readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const npx = spawn('npx', ['--no-install', 'identity-doctor', '--version'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
+    let out = '';
+    npx.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => npx.once('close', resolve));
+    expect({ code, out: out.trim() }).toEqual({ code: 0, out: pkg.version });
+  });
+});
+
 describe('exit codes', () => {
   it('exits 0 when every selected target is authorized', async () => {
     const run = await cli(['diagnose', '--target', 'kv-ok,blob-ok,arm-ok', '--format', 'json']);
