@@ -138,6 +138,13 @@ export const AppSettingsSchema = z.object({
   HEALTH_CACHE_SECONDS: intIn(0, 3600).default(30),
   /** /api/health is anonymous: it shows cause codes only unless this is true. */
   HEALTH_DETAILS: boolFlag.default(false),
+  /**
+   * Off Functions (container image, `npm run serve`): the key /api/diagnose requires, as `x-functions-key` or `?code=`.
+   * On Functions the platform's function keys apply instead. Without one the server listens on loopback only.
+   */
+  DIAGNOSE_API_KEY: z.string().trim().min(16, 'expected a key of at least 16 characters (e.g. openssl rand -base64 32)').optional(),
+  /** The same key read from a file at start-up (a mounted Kubernetes or Docker secret); never both. */
+  DIAGNOSE_API_KEY_FILE: z.string().trim().min(1, 'expected the path of a file holding the key').optional(),
   // NCRONTAB schedule of the watch timer ("0 */5 * * * *" = every five minutes); unset = no watch.
   DIAGNOSE_WATCH_SCHEDULE: z
     .string()
@@ -148,13 +155,6 @@ export const AppSettingsSchema = z.object({
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().trim().min(1).optional(),
   PORT: intIn(0, 65_535).default(7071),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
-  /**
-   * Off Functions (container image, `npm run serve`): the key /api/diagnose requires, as `x-functions-key` or `?code=`.
-   * On Functions the platform's function keys apply instead. Without one the server listens on loopback only.
-   */
-  DIAGNOSE_API_KEY: z.string().trim().min(16, 'expected a key of at least 16 characters (e.g. openssl rand -base64 32)').optional(),
-  /** The same key read from a file at start-up (a mounted Kubernetes or Docker secret); never both. */
-  DIAGNOSE_API_KEY_FILE: z.string().trim().min(1, 'expected the path of a file holding the key').optional(),
 });
 export type AppSettings = z.infer<typeof AppSettingsSchema>;
 
@@ -193,6 +193,8 @@ export interface Settings {
   localChain: boolean;
   allowedHosts: string[];
   health: { cacheSeconds: number; details: boolean };
+  /** Off Functions: the server's own key for /api/diagnose (DIAGNOSE_API_KEY or _FILE); absent: none is asked. */
+  apiKey?: ApiKeySource;
   watch: { schedule?: string; appInsightsConnectionString?: string };
   expectedPrincipalId?: string;
   expectedTenantId?: string;
@@ -200,7 +202,7 @@ export interface Settings {
   /** The ARM endpoint to use: DIAGNOSE_ARM_ENDPOINT, else the cloud's. No trailing slash. */
   armEndpoint: string;
   timeoutMs: number;
-  server: { port: number; host: string; apiKey?: ApiKeySource };
+  server: { port: number; host: string };
   platform: Platform;
 }
 
@@ -263,18 +265,15 @@ export function loadSettings(env: Env = process.env): Settings {
     localChain: s.DIAGNOSE_LOCAL_CHAIN,
     allowedHosts: s.DIAGNOSE_ALLOWED_HOSTS,
     health: { cacheSeconds: s.HEALTH_CACHE_SECONDS, details: s.HEALTH_DETAILS },
+    ...(apiKey ? { apiKey: { setting: 'DIAGNOSE_API_KEY' as const, value: () => apiKey } } : {}),
+    ...(s.DIAGNOSE_API_KEY_FILE ? { apiKey: { setting: 'DIAGNOSE_API_KEY_FILE' as const, file: s.DIAGNOSE_API_KEY_FILE } } : {}),
     watch: { schedule: s.DIAGNOSE_WATCH_SCHEDULE, appInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING },
     expectedPrincipalId: s.EXPECTED_PRINCIPAL_ID?.toLowerCase(),
     expectedTenantId: s.EXPECTED_TENANT_ID?.toLowerCase(),
     cloud: CLOUDS[s.AZURE_CLOUD],
     armEndpoint: (s.DIAGNOSE_ARM_ENDPOINT ?? CLOUDS[s.AZURE_CLOUD].armEndpoint).replace(/\/+$/, ''),
     timeoutMs: s.DIAGNOSE_TIMEOUT_MS,
-    server: {
-      port: s.PORT,
-      host: s.HOST,
-      ...(apiKey ? { apiKey: { setting: 'DIAGNOSE_API_KEY' as const, value: () => apiKey } } : {}),
-      ...(s.DIAGNOSE_API_KEY_FILE ? { apiKey: { setting: 'DIAGNOSE_API_KEY_FILE' as const, file: s.DIAGNOSE_API_KEY_FILE } } : {}),
-    },
+    server: { port: s.PORT, host: s.HOST },
     platform: {
       identityEndpoint: nonEmpty('IDENTITY_ENDPOINT'),
       identityHeaderSet: nonEmpty('IDENTITY_HEADER') !== undefined,

@@ -144,7 +144,7 @@ if (require.main === module) {
   let policy;
   try {
     settings = getSettings();
-    policy = serverKeyPolicy(settings.server);
+    policy = serverKeyPolicy(settings.server.host, settings.apiKey);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

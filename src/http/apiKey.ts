@@ -67,11 +67,11 @@ export function isLoopback(host: string): boolean {
  * What the server may do with these settings: a gate when a key is configured; none on loopback; a refusal (one line,
  * saying what to set) on any other address without a key — there would be nothing between the network and a diagnose.
  */
-export function serverKeyPolicy(server: { host: string; apiKey?: ApiKeySource }): { ok: true; gate?: ApiKeyGate } | { ok: false; reason: string } {
-  if (server.apiKey) return { ok: true, gate: createApiKeyGate(server.apiKey) };
-  if (isLoopback(server.host)) return { ok: true };
+export function serverKeyPolicy(host: string, apiKey: ApiKeySource | undefined): { ok: true; gate?: ApiKeyGate } | { ok: false; reason: string } {
+  if (apiKey) return { ok: true, gate: createApiKeyGate(apiKey) };
+  if (isLoopback(host)) return { ok: true };
   return {
     ok: false,
-    reason: `refusing to listen on HOST=${server.host} without a key: set DIAGNOSE_API_KEY or DIAGNOSE_API_KEY_FILE (or HOST=127.0.0.1 for this machine only)`,
+    reason: `refusing to listen on HOST=${host} without a key: set DIAGNOSE_API_KEY or DIAGNOSE_API_KEY_FILE (or HOST=127.0.0.1 for this machine only)`,
   };
 }

@@ -84,7 +84,7 @@ describe('key settings', () => {
 
   it('keep the key out of anything that serialises the settings', () => {
     const settings = loadSettings({ DIAGNOSE_API_KEY: KEY });
-    expect(settings.server.apiKey?.setting).toBe('DIAGNOSE_API_KEY');
+    expect(settings.apiKey?.setting).toBe('DIAGNOSE_API_KEY');
     expect(JSON.stringify(settings)).not.toContain(KEY);
   });
 });
@@ -99,14 +99,14 @@ describe('where the server may listen', () => {
   });
 
   it('refuses a non-loopback address without a key, in one line that says what to set', () => {
-    const policy = serverKeyPolicy({ host: '0.0.0.0' });
+    const policy = serverKeyPolicy('0.0.0.0', undefined);
     expect(policy).toEqual({ ok: false, reason: expect.stringContaining('set DIAGNOSE_API_KEY or DIAGNOSE_API_KEY_FILE') });
     expect(policy.ok ? '' : policy.reason).not.toContain('\n');
   });
 
   it('allows loopback without a key, and any address with one', () => {
-    expect(serverKeyPolicy({ host: '127.0.0.1' })).toEqual({ ok: true });
-    const withKey = serverKeyPolicy({ host: '0.0.0.0', apiKey: { setting: 'DIAGNOSE_API_KEY', value: () => KEY } });
+    expect(serverKeyPolicy('127.0.0.1', undefined)).toEqual({ ok: true });
+    const withKey = serverKeyPolicy('0.0.0.0', { setting: 'DIAGNOSE_API_KEY', value: () => KEY });
     expect(withKey.ok && withKey.gate?.setting).toBe('DIAGNOSE_API_KEY');
   });
 });
