@@ -193,11 +193,11 @@ export interface Settings {
   localChain: boolean;
   allowedHosts: string[];
   health: { cacheSeconds: number; details: boolean };
-  /** Off Functions: the server's own key for /api/diagnose (DIAGNOSE_API_KEY or _FILE); absent: none is asked. */
-  apiKey?: ApiKeySource;
   watch: { schedule?: string; appInsightsConnectionString?: string };
   expectedPrincipalId?: string;
   expectedTenantId?: string;
+  /** Off Functions: the server's own key for /api/diagnose (DIAGNOSE_API_KEY or _FILE); absent: none is asked. */
+  apiKey?: ApiKeySource;
   cloud: Cloud;
   /** The ARM endpoint to use: DIAGNOSE_ARM_ENDPOINT, else the cloud's. No trailing slash. */
   armEndpoint: string;
@@ -265,11 +265,11 @@ export function loadSettings(env: Env = process.env): Settings {
     localChain: s.DIAGNOSE_LOCAL_CHAIN,
     allowedHosts: s.DIAGNOSE_ALLOWED_HOSTS,
     health: { cacheSeconds: s.HEALTH_CACHE_SECONDS, details: s.HEALTH_DETAILS },
-    ...(apiKey ? { apiKey: { setting: 'DIAGNOSE_API_KEY' as const, value: () => apiKey } } : {}),
-    ...(s.DIAGNOSE_API_KEY_FILE ? { apiKey: { setting: 'DIAGNOSE_API_KEY_FILE' as const, file: s.DIAGNOSE_API_KEY_FILE } } : {}),
     watch: { schedule: s.DIAGNOSE_WATCH_SCHEDULE, appInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING },
     expectedPrincipalId: s.EXPECTED_PRINCIPAL_ID?.toLowerCase(),
     expectedTenantId: s.EXPECTED_TENANT_ID?.toLowerCase(),
+    ...(apiKey ? { apiKey: { setting: 'DIAGNOSE_API_KEY' as const, value: () => apiKey } } : {}),
+    ...(s.DIAGNOSE_API_KEY_FILE ? { apiKey: { setting: 'DIAGNOSE_API_KEY_FILE' as const, file: s.DIAGNOSE_API_KEY_FILE } } : {}),
     cloud: CLOUDS[s.AZURE_CLOUD],
     armEndpoint: (s.DIAGNOSE_ARM_ENDPOINT ?? CLOUDS[s.AZURE_CLOUD].armEndpoint).replace(/\/+$/, ''),
     timeoutMs: s.DIAGNOSE_TIMEOUT_MS,
