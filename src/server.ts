@@ -1,9 +1,9 @@
 import './compileCache';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { assertMayListen, keyGateFor } from './http/apiKey';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, getSettings } from './config';
-import { serverKeyPolicy, type ApiKeyGate } from './http/apiKey';
 import { problem } from './http/problem';
 import { ROUTES, type Route } from './routes';
 
@@ -60,10 +60,9 @@ export function matchRoute(pathname: string): Route | undefined {
   return ROUTES.find((r) => pathname === `/api/${r.route}`);
 }
 
-/** `keyGate`: the server's own key check (./http/apiKey.ts); without it no key is asked. */
-export function createAppServer(options: { keyGate?: ApiKeyGate } = {}) {
+export function createAppServer() {
   const server = createServer((req, res) => {
-    void handle(req, res, options.keyGate).catch((err: unknown) => {
+    void handle(req, res).catch((err: unknown) => {
       console.error(`request failed: ${err instanceof Error ? err.name : 'error'}`);
       if (!res.headersSent) void send(res, problem(500, 'Internal error', 'The request failed unexpectedly.'));
       else res.destroy();
@@ -97,7 +96,7 @@ function requestUrl(target: string | undefined): URL {
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, keyGate?: ApiKeyGate): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = requestUrl(req.url);
   const route = matchRoute(url.pathname);
   if (!route) return send(res, problem(404, 'Not found', `No route ${url.pathname}. Try /api/diagnose.`));
@@ -106,8 +105,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, keyGate?: ApiKe
     const init = problem(405, 'Method not allowed', `${url.pathname} accepts ${route.methods.join(', ')}.`);
     return send(res, { ...init, headers: { ...(init.headers as Record<string, string>), allow: route.methods.join(', ') } });
   }
-  const header = req.headers['x-functions-key'];
-  const denied = keyGate?.deny(route, { header: typeof header === 'string' ? header : undefined, code: url.searchParams.get('code') });
+  const keyHeader = req.headers['x-functions-key'];
+  const denied = keyGateFor(getSettings())?.deny(route, { header: typeof keyHeader === 'string' ? keyHeader : undefined, code: url.searchParams.get('code') });
   if (denied) return send(res, denied);
   let body: Buffer;
   try {
@@ -141,10 +140,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, keyGate?: ApiKe
 
 if (require.main === module) {
   let settings;
-  let policy;
   try {
     settings = getSettings();
-    policy = serverKeyPolicy(settings.server.host, settings.apiKey);
+    assertMayListen(settings);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -152,16 +150,11 @@ if (require.main === module) {
     }
     throw err;
   }
-  if (!policy.ok) {
-    console.error(`identity-doctor: ${policy.reason}`);
-    process.exit(2);
-  }
-  const keyGate = policy.gate;
-  const server = createAppServer({ keyGate });
+  const server = createAppServer();
   server.listen(settings.server.port, settings.server.host, () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : settings.server.port;
-    const keys = keyGate ? `/api/diagnose requires the key from ${keyGate.setting}` : 'function keys are not enforced by this local server';
+    const keys = settings.apiKey ? `/api/diagnose requires the key from ${settings.apiKey.setting}` : 'function keys are not enforced by this local server';
     console.log(`identity-doctor listening on http://${settings.server.host}:${port} (${keys})`);
     console.log(`targets: ${settings.targets.map((t) => t.name).join(', ') || '(none: set DIAGNOSE_TARGETS)'}`);
   });

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import type { HttpResponseInit } from '@azure/functions';
-import { ConfigError, type ApiKeySource } from '../config';
+import { ConfigError, type ApiKeySource, type Settings } from '../config';
 import type { Route } from '../routes';
 import { problem } from './problem';
 
@@ -64,14 +64,31 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * What the server may do with these settings: a gate when a key is configured; none on loopback; a refusal (one line,
- * saying what to set) on any other address without a key — there would be nothing between the network and a diagnose.
+ * Start-up refusal: a HOST other than loopback without a key — nothing would stand between the network and a
+ * diagnose. A ConfigError (exit 2, HOST named) whose message is the one line to print.
  */
-export function serverKeyPolicy(host: string, apiKey: ApiKeySource | undefined): { ok: true; gate?: ApiKeyGate } | { ok: false; reason: string } {
-  if (apiKey) return { ok: true, gate: createApiKeyGate(apiKey) };
-  if (isLoopback(host)) return { ok: true };
-  return {
-    ok: false,
-    reason: `refusing to listen on HOST=${host} without a key: set DIAGNOSE_API_KEY or DIAGNOSE_API_KEY_FILE (or HOST=127.0.0.1 for this machine only)`,
-  };
+export class StartupRefusal extends ConfigError {
+  constructor(host: string) {
+    const reason = `refusing to listen on HOST=${host} without a key: set DIAGNOSE_API_KEY or DIAGNOSE_API_KEY_FILE (or HOST=127.0.0.1 for this machine only)`;
+    super([{ setting: 'HOST', expected: reason }]);
+    this.message = `identity-doctor: ${reason}`;
+  }
+}
+
+const gates = new WeakMap<Settings, ApiKeyGate | null>();
+
+/** The key check these settings configure (the key file read once), or undefined when none is. Throws ConfigError. */
+export function keyGateFor(settings: Settings): ApiKeyGate | undefined {
+  let gate = gates.get(settings);
+  if (gate === undefined) {
+    gate = settings.apiKey ? createApiKeyGate(settings.apiKey) : null;
+    gates.set(settings, gate);
+  }
+  return gate ?? undefined;
+}
+
+/** At start-up: throws StartupRefusal off loopback without a key, ConfigError when the key is unusable. */
+export function assertMayListen(settings: Settings): void {
+  if (!settings.apiKey && !isLoopback(settings.server.host)) throw new StartupRefusal(settings.server.host);
+  keyGateFor(settings);
 }

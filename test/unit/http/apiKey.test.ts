@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadSettings } from '../../../src/config';
-import { createApiKeyGate, isLoopback, serverKeyPolicy } from '../../../src/http/apiKey';
+import { assertMayListen, createApiKeyGate, isLoopback, keyGateFor } from '../../../src/http/apiKey';
 import { ProblemSchema } from '../../../src/verdict';
 
 const KEY = 'k3y-0123456789abcdef-XYZ';
@@ -98,15 +98,35 @@ describe('where the server may listen', () => {
     expect(isLoopback(host)).toBe(false);
   });
 
-  it('refuses a non-loopback address without a key, in one line that says what to set', () => {
-    const policy = serverKeyPolicy('0.0.0.0', undefined);
-    expect(policy).toEqual({ ok: false, reason: expect.stringContaining('set DIAGNOSE_API_KEY or DIAGNOSE_API_KEY_FILE') });
-    expect(policy.ok ? '' : policy.reason).not.toContain('\n');
+  it('refuses a non-loopback address without a key, in one line that says what to set, naming HOST', () => {
+    const problems = problemsOf(() => assertMayListen(loadSettings({ HOST: '0.0.0.0' })));
+    expect(problems).toEqual([{ setting: 'HOST', expected: expect.stringContaining('set DIAGNOSE_API_KEY or DIAGNOSE_API_KEY_FILE') }]);
+    try {
+      assertMayListen(loadSettings({ HOST: '0.0.0.0' }));
+    } catch (err) {
+      expect((err as Error).message).toMatch(/^identity-doctor: refusing to listen on HOST=0\.0\.0\.0 without a key: [^\n]+$/);
+    }
   });
 
   it('allows loopback without a key, and any address with one', () => {
-    expect(serverKeyPolicy('127.0.0.1', undefined)).toEqual({ ok: true });
-    const withKey = serverKeyPolicy('0.0.0.0', { setting: 'DIAGNOSE_API_KEY', value: () => KEY });
-    expect(withKey.ok && withKey.gate?.setting).toBe('DIAGNOSE_API_KEY');
+    expect(() => assertMayListen(loadSettings({}))).not.toThrow();
+    const settings = loadSettings({ HOST: '0.0.0.0', DIAGNOSE_API_KEY: KEY });
+    expect(() => assertMayListen(settings)).not.toThrow();
+    expect(keyGateFor(settings)?.setting).toBe('DIAGNOSE_API_KEY');
+    expect(keyGateFor(loadSettings({}))).toBeUndefined();
+  });
+
+  it('reads a key file once, when the server starts', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apikey-once-'));
+    const file = path.join(dir, 'api-key');
+    fs.writeFileSync(file, KEY);
+    try {
+      const settings = loadSettings({ DIAGNOSE_API_KEY_FILE: file });
+      assertMayListen(settings);
+      fs.rmSync(file);
+      expect(keyGateFor(settings)?.deny(diagnoseRoute, { header: KEY })).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
