@@ -60,6 +60,8 @@ describe('identity-doctor diagnose over the whole catalog', () => {
     expect(run.code).toBe(1);
     const verdict = verdictOf(run);
     expect(verdict.status).toBe('fail');
+    // A check diagnosed otherwise shows its evidence in the failure, not just its cause.
+    expect(verdict.checks.filter((c) => c.cause !== EXPECTED_CAUSES[c.target]).map((c) => ({ target: c.target, cause: c.cause, httpStatus: c.httpStatus, evidence: c.evidence }))).toEqual([]);
     expect(causes(verdict)).toEqual(EXPECTED_CAUSES);
     // No token, identity header or secret value in anything the command printed.
     const printed = run.stdout + run.stderr;
