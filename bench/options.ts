@@ -29,8 +29,6 @@ export interface BenchOptions {
   only: Set<Measurement>;
   /** Where latest.json and latest.md go. */
   outDir: string;
-  /** Rewrite the README's Performance table from this run. */
-  updateReadme: boolean;
 }
 
 export type Measurement = 'p1' | 'p2' | 'p3' | 'p4';
@@ -47,9 +45,8 @@ export const USAGE = `npm run bench [-- options]
   --storm-connections N    P3 concurrent connections (default 64)
   --storm-windows X        P3 cache windows the paced phase spans (default 2.5)
   --cold-start-samples N   P4 samples (default 7)
-  --only p1,p2,p3,p4       run a subset (the README is then left alone)
-  --out DIR                results directory (default bench/results)
-  --no-readme              do not rewrite the README table`;
+  --only p1,p2,p3,p4       run a subset
+  --out DIR                results directory (default bench/results)`;
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -68,7 +65,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'cold-start-samples': { type: 'string' },
       only: { type: 'string' },
       out: { type: 'string' },
-      'no-readme': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -109,7 +105,5 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     coldStartSamples: num('cold-start-samples', 7, 1, 51),
     only,
     outDir: path.resolve(REPO_ROOT, values.out ?? 'bench/results'),
-    // A partial run must not replace the README's full table.
-    updateReadme: !values['no-readme'] && only.size === ALL.length,
   };
 }

@@ -30,8 +30,6 @@ export interface Machine {
   loadAverage: { start: number; end: number };
 }
 
-export const README_START = '<!-- bench:start -->';
-export const README_END = '<!-- bench:end -->';
 
 const verdict = (pass: boolean | null): string => (pass === null ? '—' : pass ? 'pass' : '**FAIL**');
 const n0 = (v: number): string => (Number.isFinite(v) ? String(Math.round(v)) : 'n/a');
@@ -41,7 +39,7 @@ function table(head: string[], rows: (string | number)[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
-/** The Markdown the README embeds: machine, summary of goals, then one section per measurement. */
+/** The Markdown of bench/results/latest.md: machine, summary of goals, then one section per measurement. */
 export function renderMarkdown(r: BenchResult): string {
   const m = r.machine;
   const out: string[] = [];
@@ -63,11 +61,11 @@ export function renderMarkdown(r: BenchResult): string {
     const rows: (string | number)[][] = [];
     for (const s of p.sizes) {
       const label = `${s.size} (${s.audiences} aud.)`;
-      rows.push([label, 'parallel, cold token', n0(s.cold.wallMs.median), `${n0(s.cold.wallMs.p25)}–${n0(s.cold.wallMs.p75)}`, n0(s.cold.serverMs.median), n0(s.cold.serviceCpuMs.median), n0(s.cold.serviceWaitMs.median), n0(s.cold.worldBusyMs.median), `${n0(s.cold.criticalPathMs)} (${s.cold.roundTrips} RT)`, `${s.cold.ratio.toFixed(2)}×`]);
-      rows.push(['', 'parallel, warm token', n0(s.warm.wallMs.median), `${n0(s.warm.wallMs.p25)}–${n0(s.warm.wallMs.p75)}`, n0(s.warm.serverMs.median), n0(s.warm.serviceCpuMs.median), n0(s.warm.serviceWaitMs.median), n0(s.warm.worldBusyMs.median), `${n0(s.warm.criticalPathMs)} (${s.warm.roundTrips} RT)`, `${s.warm.ratio.toFixed(2)}×`]);
-      rows.push(['', `sequential baseline (one request per target)`, n0(s.sequential.wallMs.median), `${n0(s.sequential.wallMs.p25)}–${n0(s.sequential.wallMs.p75)}`, '—', '—', '—', '—', n0(s.sequential.modelMs), `${s.sequential.ratio.toFixed(2)}× ${s.size === 1 ? '(one target: the same request)' : `(parallel: ${s.sequential.speedupVsParallel}× faster)`}`]);
+      rows.push([label, 'parallel, cold token', n0(s.cold.wallMs.median), `${n0(s.cold.wallMs.p25)}–${n0(s.cold.wallMs.p75)}`, n0(s.cold.serverMs.median), n0(s.cold.serviceCpuMs.median), (s.cold.serviceCpuMs.median / s.size).toFixed(1), n0(s.cold.serviceWaitMs.median), n0(s.cold.worldBusyMs.median), `${n0(s.cold.criticalPathMs)} (${s.cold.roundTrips} RT)`, `${s.cold.ratio.toFixed(2)}×`]);
+      rows.push(['', 'parallel, warm token', n0(s.warm.wallMs.median), `${n0(s.warm.wallMs.p25)}–${n0(s.warm.wallMs.p75)}`, n0(s.warm.serverMs.median), n0(s.warm.serviceCpuMs.median), (s.warm.serviceCpuMs.median / s.size).toFixed(1), n0(s.warm.serviceWaitMs.median), n0(s.warm.worldBusyMs.median), `${n0(s.warm.criticalPathMs)} (${s.warm.roundTrips} RT)`, `${s.warm.ratio.toFixed(2)}×`]);
+      rows.push(['', `sequential baseline (one request per target)`, n0(s.sequential.wallMs.median), `${n0(s.sequential.wallMs.p25)}–${n0(s.sequential.wallMs.p75)}`, '—', '—', '—', '—', '—', n0(s.sequential.modelMs), `${s.sequential.ratio.toFixed(2)}× ${s.size === 1 ? '(one target: the same request)' : `(parallel: ${s.sequential.speedupVsParallel}× faster)`}`]);
     }
-    out.push(table(['targets', 'path', 'median ms', 'p25–p75', 'in service ms', 'service CPU ms', 'service waited for CPU ms', 'simulator busy ms', 'critical path ms', 'ratio'], rows));
+    out.push(table(['targets', 'path', 'median ms', 'p25–p75', 'in service ms', 'service CPU ms', 'CPU ms per target', 'service waited for CPU ms', 'simulator busy ms', 'critical path ms', 'ratio'], rows));
     out.push('', `"in service" is the verdict's own durationMs; "service CPU" the CPU time of the service process during the diagnose and ` +
       `"waited for CPU" the time its main thread was runnable but not running (both from /proc schedstat: the shared machine's noise, measured); ` +
       `"simulator busy" the time the bench process (the simulated services and the bench's HTTP client, one thread) was busy meanwhile. ` +
@@ -104,31 +102,26 @@ export function renderMarkdown(r: BenchResult): string {
 
   if (r.p4) {
     const p = r.p4;
-    const c = p.coldStart;
-    out.push('', `**P4 — cold start.** Median of ${p.samples} fresh processes each.`, '');
+    out.push('', `**P4 — cold start.** Median of ${p.samples} fresh processes each; "bundle" is what ships (package.json \`main\`, dist/bundle/), "unbundled" tsc's output beside it.`, '');
     const rows: (string | number)[][] = [];
     for (const i of p.imports) {
       rows.push([`import ${i.module}`, n0(i.totalMs.median), `${n0(i.totalMs.p25)}–${n0(i.totalMs.p75)}`]);
     }
     rows.push([`node start-up before the script (incl. the DNS preload)`, n0(p.imports[0]!.nodeBootMs.median), `${n0(p.imports[0]!.nodeBootMs.p25)}–${n0(p.imports[0]!.nodeBootMs.p75)}`]);
-    rows.push(['spawn → listening', n0(c.listeningMs.median), `${n0(c.listeningMs.p25)}–${n0(c.listeningMs.p75)}`]);
-    rows.push(['spawn → first /api/diagnose response', n0(c.firstResponseMs.median), `${n0(c.firstResponseMs.p25)}–${n0(c.firstResponseMs.p75)}`]);
-    rows.push(['… of which the diagnose (its durationMs)', n0(c.diagnoseDurationMs.median), `${n0(c.diagnoseDurationMs.p25)}–${n0(c.diagnoseDurationMs.p75)}`]);
-    rows.push(['… its network time (critical path)', n0(c.networkMs), '']);
-    rows.push(['first response beyond network time', n0(c.beyondNetworkMs), '']);
+    for (const [name, c] of [['bundle', p.coldStart], ['unbundled', p.coldStartUnbundled]] as const) {
+      if (!c) continue;
+      rows.push([`${name}: spawn → listening`, n0(c.listeningMs.median), `${n0(c.listeningMs.p25)}–${n0(c.listeningMs.p75)}`]);
+      rows.push([`${name}: spawn → first /api/diagnose response`, n0(c.firstResponseMs.median), `${n0(c.firstResponseMs.p25)}–${n0(c.firstResponseMs.p75)}`]);
+      rows.push([`${name}: … of which the diagnose (its durationMs)`, n0(c.diagnoseDurationMs.median), `${n0(c.diagnoseDurationMs.p25)}–${n0(c.diagnoseDurationMs.p75)}`]);
+      rows.push([`${name}: … its network time (critical path)`, n0(c.networkMs), '']);
+      rows.push([`${name}: first response beyond network time`, n0(c.beyondNetworkMs), '']);
+    }
     out.push(table(['measure', 'median ms', 'p25–p75'], rows));
-    const pk = Object.entries(p.imports[0]!.packagesMs).slice(0, 8);
-    out.push('', `Packages the app module requires directly (median ms, inclusive; a shared dependency counts where first loaded): ${pk.map(([k, v]) => `${k} ${n0(v)}`).join(', ')}.`);
+    const unbundled = p.imports.find((i) => i.module.startsWith('dist/src/index'));
+    const pk = Object.entries(unbundled?.packagesMs ?? {}).slice(0, 8);
+    if (pk.length) out.push('', `Packages the unbundled app module requires directly (median ms, inclusive; a shared dependency counts where first loaded): ${pk.map(([k, v]) => `${k} ${n0(v)}`).join(', ')}.`);
   }
   return out.join('\n');
-}
-
-/** Replaces what lies between the bench markers in `readme` (the markers stay). Throws when they are missing. */
-export function embedInReadme(readme: string, markdown: string): string {
-  const start = readme.indexOf(README_START);
-  const end = readme.indexOf(README_END);
-  if (start < 0 || end < start) throw new Error(`README has no ${README_START} … ${README_END} section`);
-  return `${readme.slice(0, start + README_START.length)}\n${markdown}\n${readme.slice(end)}`;
 }
 
 /** Writes via a temporary file and a rename, so a crashed run never leaves half a result. */

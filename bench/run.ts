@@ -10,15 +10,15 @@ import { runP1 } from './p1Parallelism';
 import { runP2, startSdkAlone, type SdkAloneRuns } from './p2Deadline';
 import { runP3 } from './p3Storm';
 import { runP4 } from './p4ColdStart';
-import { embedInReadme, renderMarkdown, writeAtomic, type BenchResult, type Machine } from './report';
+import { renderMarkdown, writeAtomic, type BenchResult, type Machine } from './report';
 import { stageBenchTargets } from './stage';
 import { round } from './stats';
 
 /**
  * `npm run bench`: starts the simulated world with injected latency, stages healthy targets of every kind, and runs
  * P1 (parallelism vs critical path), P2 (deadline under faults), P3 (probe storm on /api/health, with peak RSS) and
- * P4 (cold start) against the built service in its own processes. Writes bench/results/latest.json and latest.md and
- * rewrites the README's Performance table. Goals are reported, never asserted: the exit code says only whether the
+ * P4 (cold start) against the built service in its own processes. Writes bench/results/latest.json and latest.md
+ * (docs/performance.md links them). Goals are reported, never asserted: the exit code says only whether the
  * bench itself ran.
  */
 async function main(): Promise<void> {
@@ -108,11 +108,6 @@ async function main(): Promise<void> {
   writeAtomic(path.join(options.outDir, 'latest.json'), `${JSON.stringify(full, null, 2)}\n`);
   writeAtomic(path.join(options.outDir, 'latest.md'), `${markdown}\n`);
   log(`wrote ${path.relative(REPO_ROOT, path.join(options.outDir, 'latest.json'))} and latest.md`);
-  if (options.updateReadme) {
-    const readmePath = path.join(REPO_ROOT, 'README.md');
-    writeAtomic(readmePath, embedInReadme(fs.readFileSync(readmePath, 'utf8'), markdown));
-    log('updated the README Performance table');
-  }
   console.log(`\n${markdown}\n`);
   // Sockets of the bare SDK children and autocannon's agents may linger: the bench is done.
   process.exit(0);

@@ -7,12 +7,15 @@ import { VerdictSchema, type Verdict } from '../src/verdict';
 import { stopChild } from '../test/world/serviceProcess';
 
 /**
- * The built service (dist/src/server.js) as its own process, like test/world/serviceProcess.ts, but with what a bench
+ * The built service (the shipped bundle, dist/bundle/server.js, unless told otherwise) as its own process, like test/world/serviceProcess.ts, but with what a bench
  * needs on top: the pid (for RSS), when it was spawned and when it said it was listening (for cold start), and timed
  * requests.
  */
 
-export const SERVER_JS = path.join(REPO_ROOT, 'dist', 'src', 'server.js');
+import { SERVER_JS } from '../test/world/paths';
+export { SERVER_JS };
+/** tsc's output, unbundled: what P4 compares the bundle against. */
+export const SERVER_JS_UNBUNDLED = path.join(REPO_ROOT, 'dist', 'src', 'server.js');
 
 export interface Timed<T> {
   /** Wall time from sending the request to having read the whole body (ms). */
@@ -45,10 +48,10 @@ process.once('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-export async function spawnService(env: Record<string, string>, options: { startTimeoutMs?: number } = {}): Promise<BenchService> {
+export async function spawnService(env: Record<string, string>, options: { startTimeoutMs?: number; serverJs?: string } = {}): Promise<BenchService> {
   const childEnv = { ...env, PORT: '0', HOST: '127.0.0.1' };
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [SERVER_JS], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.serverJs ?? SERVER_JS], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
   let output = '';

@@ -50,6 +50,15 @@ param enableAlerts bool = false
 @description('Action group the alert notifies (resource id); empty: the alert fires without notifying anyone.')
 param alertActionGroupId string = ''
 
+@description('Private networks: integrate the app with a new virtual network and put its own storage behind private endpoints, so the diagnose reaches private-endpoint-only dependencies as the workload does (link their private DNS zones to it). Flex Consumption only: ignored on Consumption, which has no virtual network integration.')
+param vnetEnabled bool = false
+
+@description('Address space of that virtual network (a /16 to /23); its first /24 is the app subnet, the second holds the private endpoints.')
+param vnetAddressPrefix string = '10.0.0.0/16'
+
+@description('Standard availability test against /api/health with its alert: Flex Consumption and Consumption have no App Service Health check.')
+param enableAvailabilityTest bool = true
+
 // Node 20 is past end of life on Azure Functions.
 var nodeVersion = '22'
 
@@ -69,6 +78,7 @@ var roles = {
   storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
 // environment().name → AZURE_CLOUD (the `azCloudName` → `name` pairs of CLOUDS in src/catalog/clouds.ts).
@@ -145,6 +155,8 @@ var dependencies = [
 ]
 
 var configuredDependencies = filter(dependencies, d => d.configured)
+// Linux Consumption has no virtual network integration: there the option does nothing (infra/README.md says so).
+var useVnet = vnetEnabled && hostingPlan == 'FlexConsumption'
 var diagnoseTargets = map(configuredDependencies, d => d.target)
 var diagnoseAsWorkload = !empty(workloadIdentityName)
 
@@ -185,6 +197,18 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     packageContainerName: packageContainerName
+    privateOnly: useVnet
+  }
+}
+
+module network 'app/network.bicep' = if (useVnet) {
+  name: 'doctor-network-${resourceToken}'
+  params: {
+    name: 'vnet-doctor-${resourceToken}'
+    location: location
+    tags: tags
+    addressPrefix: vnetAddressPrefix
+    storageAccountName: storage.outputs.name
   }
 }
 
@@ -205,6 +229,18 @@ module hostStorageAccess 'app/access.bicep' = {
     roleDefinitionId: roles.storageBlobDataOwner
     scopeKind: 'storageAccount'
     scopeName: storage.outputs.name
+  }
+}
+
+// Application Insights takes no instrumentation-key-only telemetry (disableLocalAuth): the host identity publishes
+// with an Entra token, for the Functions host and the watch alike (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
+module hostMonitoringAccess 'app/access.bicep' = {
+  name: 'doctor-host-monitoring-${resourceToken}'
+  params: {
+    principalId: hostIdentity.properties.principalId
+    roleDefinitionId: roles.monitoringMetricsPublisher
+    scopeKind: 'applicationInsights'
+    scopeName: monitoring.outputs.name
   }
 }
 
@@ -249,11 +285,25 @@ module app 'app/function.bicep' = {
     applicationInsightsName: monitoring.outputs.name
     appSettings: diagnoseSettings
     serviceName: serviceName
+    virtualNetworkSubnetId: useVnet ? network!.outputs.appSubnetId : ''
   }
-  // The host reads its storage at start-up: grant first, start second.
+  // The host reads its storage and writes its telemetry from the start: grant first, start second.
   dependsOn: [
     hostStorageAccess
+    hostMonitoringAccess
   ]
+}
+
+module availability 'app/availability.bicep' = if (enableAvailabilityTest) {
+  name: 'doctor-availability-${resourceToken}'
+  params: {
+    name: 'avail-doctor-${resourceToken}'
+    location: location
+    tags: tags
+    appInsightsId: monitoring.outputs.id
+    healthUrl: 'https://${app.outputs.defaultHostName}/api/health'
+    actionGroupId: alertActionGroupId
+  }
 }
 
 module alerts 'app/alerts.bicep' = if (enableAlerts) {
@@ -305,6 +355,9 @@ output DIAGNOSE_CONTAINER_APP_URL string = empty(containerAppImage) ? '' : 'http
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_FUNCTION_APP_NAME string = app.outputs.name
+// The app's default host name: with unique default host names it is not <name>.azurewebsites.net, so every URL
+// below, and every pipeline, starts from this.
+output AZURE_FUNCTION_APP_HOST_NAME string = app.outputs.defaultHostName
 output DIAGNOSE_URL string = 'https://${app.outputs.defaultHostName}/api/diagnose'
 output OPENAPI_URL string = 'https://${app.outputs.defaultHostName}/api/openapi.json'
 output DIAGNOSE_IDENTITY_CLIENT_ID string = diagnosedIdentity.clientId

@@ -13,7 +13,7 @@ export const END = '<!-- cause-table:end -->';
 const FIXES: Record<string, string> = {
   authorized: '—',
   no_managed_identity: 'enable an identity: `az functionapp identity assign …` (or run on Azure; locally `az login`)',
-  identity_not_found: 'attach the identity named by `AZURE_CLIENT_ID`, or fix the client id',
+  identity_not_found: 'set `AZURE_CLIENT_ID` to one of the identities attached to the host (`az … identity show` lists them); attach one only if none fits',
   identity_endpoint_unreachable: 'restart the host; exclude the endpoint from any proxy (`NO_PROXY`)',
   identity_endpoint_error: 're-run (transient); restart the host if it persists',
   wrong_audience: 'request the token for the service\'s audience (`<audience>/.default`); drop a wrong `audience` override',
@@ -23,14 +23,17 @@ const FIXES: Record<string, string> = {
   wrong_identity: 'pin the intended identity with `AZURE_CLIENT_ID`',
   role_missing: '`az role assignment create` of the data-plane role (Key Vault Secrets User, Storage Blob Data Reader; Reader for ARM) at the narrowest scope',
   access_policy_missing: '`az keyvault set-policy … --secret-permissions get`, or move the vault to RBAC',
-  network_blocked: 'a network rule or private endpoint for the workload — never open the firewall to all',
+  network_blocked: 'firewall rule → add a network rule for the workload; public access disabled → private endpoint + private DNS (or run inside that network); never open to all',
   propagation_pending: 'wait (up to 10 min) and re-run; do not grant a broader role',
   resource_not_found: 'fix the name in `DIAGNOSE_TARGETS`, or create the resource',
   throttled: 'wait `Retry-After`; cache instead of reading per request',
-  target_unreachable: 'check the URL, DNS (private zones) and outbound rules',
+  target_unreachable: 'a name that does not resolve → the resource does not exist or is misspelt (or private DNS is missing); refused/timeout → network path',
   target_error: 're-run; quote the request/correlation ids in a support case',
   deadline_exceeded: 're-run; check the slow stage named in `evidence.stageCut`',
   diagnostic_error: 'report the bug with the response (it holds no token)',
+  grant_ineffective: 'not propagation — look for a deny assignment, a condition on the assignment, or a group grant the token does not carry yet; never wait',
+  resource_disabled: 'enable it: `az keyvault secret set-attributes … --enabled true`; re-enable a disabled account or subscription',
+  forbidden_other: 'read the service\'s code and message in the evidence; no role change is suggested',
 };
 
 export function renderCauseTable(): string {

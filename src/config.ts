@@ -153,8 +153,29 @@ export const AppSettingsSchema = z.object({
     .optional(),
   /** Where the watch sends telemetry (Azure Monitor OpenTelemetry distro); unset = no telemetry. */
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().trim().min(1).optional(),
+  /**
+   * Entra sign-in for that telemetry when the component refuses local auth (`disableLocalAuth`, infra/): the same
+   * setting the Functions host reads. `Authorization=AAD` uses the system-assigned identity, `;ClientId=` a user one.
+   */
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z
+    .string()
+    .trim()
+    .regex(/^Authorization=AAD(;ClientId=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/i, 'expected Authorization=AAD or Authorization=AAD;ClientId=<client id>')
+    .optional(),
   PORT: intIn(0, 65_535).default(7071),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Keyed diagnoses run at once per process; more wait briefly in a queue, then are shed with 429 (docs/security-load.md). */
+  DIAGNOSE_MAX_CONCURRENT: intIn(1, 1000).default(32),
+  /** Diagnoses that may wait for a turn; one more is shed at once with 429. */
+  DIAGNOSE_MAX_QUEUED: intIn(0, 10_000).default(256),
+  /** Wait-mode requests (?waitSeconds=) held at once per process; one more is refused with 429. */
+  DIAGNOSE_MAX_WAITERS: intIn(1, 10_000).default(32),
+  /** Local server only: time to receive a request's headers before the socket is closed (slow-loris guard). */
+  SERVER_HEADERS_TIMEOUT_MS: intIn(1000, 120_000).default(10_000),
+  /** Local server only: time to receive a whole request, headers and body. */
+  SERVER_REQUEST_TIMEOUT_MS: intIn(1000, 300_000).default(20_000),
+  /** Local server only: how long an idle keep-alive connection stays open between requests. */
+  SERVER_KEEP_ALIVE_TIMEOUT_MS: intIn(1000, 120_000).default(5_000),
 });
 export type AppSettings = z.infer<typeof AppSettingsSchema>;
 
@@ -193,7 +214,8 @@ export interface Settings {
   localChain: boolean;
   allowedHosts: string[];
   health: { cacheSeconds: number; details: boolean };
-  watch: { schedule?: string; appInsightsConnectionString?: string };
+  /** `appInsightsEntra`: sign in to Application Insights with this managed identity (clientId absent: system-assigned). */
+  watch: { schedule?: string; appInsightsConnectionString?: string; appInsightsEntra?: { clientId?: string } };
   expectedPrincipalId?: string;
   expectedTenantId?: string;
   /** Off Functions: the server's own key for /api/diagnose (DIAGNOSE_API_KEY or _FILE); absent: none is asked. */
@@ -202,7 +224,10 @@ export interface Settings {
   /** The ARM endpoint to use: DIAGNOSE_ARM_ENDPOINT, else the cloud's. No trailing slash. */
   armEndpoint: string;
   timeoutMs: number;
-  server: { port: number; host: string };
+  /** The local server (npm run serve): where it listens and how long it lets a client take (slow-loris guard). */
+  server: { port: number; host: string; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
+  /** Overload shedding: keyed diagnoses at once, queued, and wait-mode requests held (see docs/security-load.md). */
+  load: { maxConcurrent: number; maxQueued: number; maxWaiters: number };
   platform: Platform;
 }
 
@@ -265,7 +290,13 @@ export function loadSettings(env: Env = process.env): Settings {
     localChain: s.DIAGNOSE_LOCAL_CHAIN,
     allowedHosts: s.DIAGNOSE_ALLOWED_HOSTS,
     health: { cacheSeconds: s.HEALTH_CACHE_SECONDS, details: s.HEALTH_DETAILS },
-    watch: { schedule: s.DIAGNOSE_WATCH_SCHEDULE, appInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING },
+    watch: {
+      schedule: s.DIAGNOSE_WATCH_SCHEDULE,
+      appInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      appInsightsEntra: s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING
+        ? { clientId: /;ClientId=([^;]+)/i.exec(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING)?.[1]?.toLowerCase() }
+        : undefined,
+    },
     expectedPrincipalId: s.EXPECTED_PRINCIPAL_ID?.toLowerCase(),
     expectedTenantId: s.EXPECTED_TENANT_ID?.toLowerCase(),
     ...(apiKey ? { apiKey: { setting: 'DIAGNOSE_API_KEY' as const, value: () => apiKey } } : {}),
@@ -273,7 +304,14 @@ export function loadSettings(env: Env = process.env): Settings {
     cloud: CLOUDS[s.AZURE_CLOUD],
     armEndpoint: (s.DIAGNOSE_ARM_ENDPOINT ?? CLOUDS[s.AZURE_CLOUD].armEndpoint).replace(/\/+$/, ''),
     timeoutMs: s.DIAGNOSE_TIMEOUT_MS,
-    server: { port: s.PORT, host: s.HOST },
+    server: {
+      port: s.PORT,
+      host: s.HOST,
+      headersTimeoutMs: s.SERVER_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: Math.max(s.SERVER_REQUEST_TIMEOUT_MS, s.SERVER_HEADERS_TIMEOUT_MS),
+      keepAliveTimeoutMs: s.SERVER_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    load: { maxConcurrent: s.DIAGNOSE_MAX_CONCURRENT, maxQueued: s.DIAGNOSE_MAX_QUEUED, maxWaiters: s.DIAGNOSE_MAX_WAITERS },
     platform: {
       identityEndpoint: nonEmpty('IDENTITY_ENDPOINT'),
       identityHeaderSet: nonEmpty('IDENTITY_HEADER') !== undefined,

@@ -2,6 +2,7 @@ import './compileCache';
 import { getSettings } from './config';
 import { functionsFor, registerFunctions } from './hostFunctions';
 import { ROUTES } from './routes';
+import { preloadProbes } from './targets';
 import { telemetrySourceFor } from './watch/watch';
 
 /**
@@ -12,6 +13,8 @@ import { telemetrySourceFor } from './watch/watch';
 
 // Parse the app settings at start-up: a bad value stops the host with the setting's name, not the first request.
 const settings = getSettings();
+// The SDKs of the configured kinds load now, not during the first diagnose (a failure surfaces at that probe).
+preloadProbes(settings.targets).catch(() => undefined);
 
 registerFunctions(
   functionsFor({ routes: ROUTES, routePrefix: '', settings: getSettings, telemetry: telemetrySourceFor(settings) }),

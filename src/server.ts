@@ -3,9 +3,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { assertMayListen, keyGateFor } from './http/apiKey';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, getSettings } from './config';
-import { problem } from './http/problem';
+import { ConfigError, getSettings, type Settings } from './config';
+import { PROBLEM_HEADERS, problem } from './http/problem';
 import { ROUTES, type Route } from './routes';
+import { preloadProbes } from './targets';
 
 /**
  * `npm run serve`: the same handlers on a plain node:http server, configured from the environment exactly as in
@@ -60,8 +61,21 @@ export function matchRoute(pathname: string): Route | undefined {
   return ROUTES.find((r) => pathname === `/api/${r.route}`);
 }
 
-export function createAppServer() {
-  const server = createServer((req, res) => {
+/** How often Node looks for sockets past their headers or request timeout (its default, 30 s, lets them linger). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * The local server, with the slow-loris guards of `limits` (SERVER_*_TIMEOUT_MS): a client that dribbles its headers
+ * or body, or holds an idle keep-alive socket, is cut within seconds. A long answer (wait mode) is not: the timeouts
+ * bound receiving the request, not computing the response.
+ */
+export function createAppServer(limits: Settings['server'] = getSettings().server) {
+  const server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+  }, (req, res) => {
     void handle(req, res).catch((err: unknown) => {
       console.error(`request failed: ${err instanceof Error ? err.name : 'error'}`);
       if (!res.headersSent) void send(res, problem(500, 'Internal error', 'The request failed unexpectedly.'));
@@ -79,7 +93,7 @@ export function createAppServer() {
     const init = problem(status, title, detail);
     const body = String(init.body);
     socket.end(
-      `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncache-control: no-store\r\n` +
+      `HTTP/1.1 ${status} ${title}\r\n${Object.entries(PROBLEM_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('')}` +
         `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
@@ -99,7 +113,8 @@ function requestUrl(target: string | undefined): URL {
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = requestUrl(req.url);
   const route = matchRoute(url.pathname);
-  if (!route) return send(res, problem(404, 'Not found', `No route ${url.pathname}. Try /api/diagnose.`));
+  // The path is the caller's text: not repeated back (see problem.ts).
+  if (!route) return send(res, problem(404, 'Not found', 'No such route. Try /api/diagnose, /api/health or /api/openapi.json.'));
   const method = (req.method ?? 'GET').toUpperCase();
   if (!(route.methods as string[]).includes(method)) {
     const init = problem(405, 'Method not allowed', `${url.pathname} accepts ${route.methods.join(', ')}.`);
@@ -150,7 +165,9 @@ if (require.main === module) {
     }
     throw err;
   }
-  const server = createAppServer();
+  // The SDKs of the configured kinds load now, not during the first diagnose (a failure surfaces at that probe).
+  preloadProbes(settings.targets).catch(() => undefined);
+  const server = createAppServer(settings.server);
   server.listen(settings.server.port, settings.server.host, () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : settings.server.port;

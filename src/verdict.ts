@@ -27,6 +27,12 @@ export const CAUSES = [
   'deadline_exceeded',
   // Added: a bug or unexpected exception inside Identity Doctor itself, kept apart from a failing dependency.
   'diagnostic_error',
+  // Added: a role covering the operation is assigned, older than its propagation window, and still refused.
+  'grant_ineffective',
+  // Added: the object or resource itself is disabled (a disabled secret, a disabled storage account).
+  'resource_disabled',
+  // Added: a 403 that is not about roles, or whose code Identity Doctor does not recognise (the service's words kept).
+  'forbidden_other',
 ] as const;
 export const CauseSchema = z.enum(CAUSES);
 export type Cause = z.infer<typeof CauseSchema>;
@@ -147,6 +153,10 @@ export const RoleEvidenceSchema = z.object({
       coversOperation: z.boolean(),
       principalId: z.string().optional(),
       createdOn: z.string().optional(),
+      /** An ABAC condition on the assignment: the role applies only when it holds. */
+      condition: z.string().optional(),
+      /** Where the assignment sits relative to what the operation touches (a grant below does not reach it). */
+      scopeRelation: z.enum(['above', 'at', 'below']).optional(),
     }),
   ),
   /** The caller's effective permissions at the scope (Permissions - List For Resource / Resource Group). */

@@ -1,5 +1,6 @@
 // One role assignment for one identity on one scope: the only way this template grants anything. main.bicep calls it
-// once per configured dependency (the least role its probe needs) and once for the host storage.
+// once per configured dependency (the least role its probe needs), once for the host storage and once for the host's
+// telemetry (Application Insights).
 targetScope = 'resourceGroup'
 
 @description('Object id of the identity that receives the role.')
@@ -8,15 +9,16 @@ param principalId string
 @description('GUID of a built-in role, taken from the `roles` table in main.bicep (held to src/catalog/roles.ts by test/unit/infra.test.ts).')
 param roleDefinitionId string
 
-@description('Kind of scope: the vault, the storage account, or this resource group itself.')
+@description('Kind of scope: the vault, the storage account, the Application Insights component, or this resource group itself.')
 @allowed([
   'vault'
   'storageAccount'
   'resourceGroup'
+  'applicationInsights'
 ])
 param scopeKind string
 
-@description('Name of the vault or storage account; for a resource group, its own name.')
+@description('Name of the vault, storage account or component; for a resource group, its own name.')
 param scopeName string
 
 // Declared for every kind but only referenced as the scope of the matching assignment: an `existing` reference is
@@ -26,6 +28,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
 }
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: scopeName
+}
+
+resource component 'Microsoft.Insights/components@2020-02-02' existing = {
   name: scopeName
 }
 
@@ -51,9 +57,21 @@ resource onAccount 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (sc
   properties: assignment
 }
 
+resource onComponent 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'applicationInsights') {
+  name: guid(component.id, principalId, roleDefinitionId)
+  scope: component
+  properties: assignment
+}
+
 resource onResourceGroup 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'resourceGroup') {
   name: guid(resourceGroup().id, principalId, roleDefinitionId)
   properties: assignment
 }
 
-output scopeId string = scopeKind == 'vault' ? vault.id : scopeKind == 'storageAccount' ? account.id : resourceGroup().id
+var scopeIds = {
+  vault: vault.id
+  storageAccount: account.id
+  applicationInsights: component.id
+  resourceGroup: resourceGroup().id
+}
+output scopeId string = scopeIds[scopeKind]

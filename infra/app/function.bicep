@@ -33,6 +33,9 @@ param appSettings object
 @description('Value of the azd-service-name tag: the service name in azure.yaml.')
 param serviceName string
 
+@description('Subnet (delegated to Microsoft.App/environments) for outbound virtual network integration; empty: none.')
+param virtualNetworkSubnetId string = ''
+
 var isFlex = hostingPlan == 'FlexConsumption'
 // Consumption runs the zip from this blob (there is no Azure Files content share: it would need a shared key).
 var packageUrl = '${storageBlobEndpoint}${packageContainerName}/identity-doctor.zip'
@@ -88,6 +91,13 @@ var flexConfig = {
   }
 }
 
+// Every outbound call goes through the subnet, so the virtual network's private DNS zones and routes apply to the
+// diagnose as they do to the workload. Inbound stays public: pipelines and the availability test call it.
+var vnetConfig = empty(virtualNetworkSubnetId) ? {} : {
+  virtualNetworkSubnetId: virtualNetworkSubnetId
+  vnetRouteAllEnabled: true
+}
+
 var secureSiteConfig = {
   minTlsVersion: '1.2'
   scmMinTlsVersion: '1.2'
@@ -114,7 +124,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       clientAffinityEnabled: false
       siteConfig: union(secureSiteConfig, isFlex ? {} : { linuxFxVersion: 'Node|${nodeVersion}' })
     },
-    isFlex ? flexConfig : {}
+    isFlex ? flexConfig : {},
+    vnetConfig
   )
 }
 
@@ -133,6 +144,8 @@ var hostStorageSettings = {
   AzureWebJobsStorage__clientId: hostIdentityClientId
   AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  // The component refuses local auth: sign in as the host identity (Monitoring Metrics Publisher on it, main.bicep).
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${hostIdentityClientId}'
 }
 
 var consumptionSettings = {

@@ -24,9 +24,9 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   properties: {
     Application_Type: 'web'
     WorkspaceResourceId: logs.id
-    // Local (connection-string) ingestion stays on: the watch's OpenTelemetry exporter authenticates with
-    // APPLICATIONINSIGHTS_CONNECTION_STRING alone. Turning it off would need a Monitoring Metrics Publisher grant.
-    DisableLocalAuth: false
+    // Entra ingestion only: the instrumentation key in the connection string is an address, not a credential. The
+    // host identity holds Monitoring Metrics Publisher here and signs in (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
+    DisableLocalAuth: true
   }
 }
 

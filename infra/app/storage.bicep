@@ -7,6 +7,9 @@ param tags object
 @description('Blob container that holds the deployment package.')
 param packageContainerName string
 
+@description('Reachable only through private endpoints (app/network.bicep): public network access off.')
+param privateOnly bool = false
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -22,9 +25,11 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     allowCrossTenantReplication: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
+    publicNetworkAccess: privateOnly ? 'Disabled' : 'Enabled'
     networkAcls: {
-      // The Consumption and Flex Consumption front ends reach it over public endpoints; identity is the gate.
-      defaultAction: 'Allow'
+      // Without private networking the Consumption and Flex Consumption front ends reach it over public endpoints,
+      // and identity is the gate; with it, only the private endpoints (and trusted Azure services) do.
+      defaultAction: privateOnly ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
     }
   }

@@ -87,6 +87,16 @@ export const ROLES = {
     notActions: [],
     dataActions: ['Microsoft.Storage/storageAccounts/queueServices/queues/messages/read'],
   },
+  // Not diagnosed: infra/ grants it to the host identity so telemetry reaches an Application Insights component with
+  // local auth off (Azure built-in roles, Monitor section).
+  monitoringMetricsPublisher: {
+    name: 'Monitoring Metrics Publisher',
+    id: '3913510d-42f4-4e42-8a64-420c390055eb',
+    plane: 'data',
+    actions: ['Microsoft.Insights/Register/Action', 'Microsoft.Support/*', 'Microsoft.Resources/subscriptions/resourceGroups/read'],
+    notActions: [],
+    dataActions: ['Microsoft.Insights/Metrics/Write', 'Microsoft.Insights/Telemetry/Write'],
+  },
   reader: {
     name: 'Reader',
     id: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',

@@ -1,4 +1,5 @@
 import { audienceAccepted } from '../catalog/clouds';
+import { forbiddenCode } from '../catalog/forbiddenCodes';
 import type { Settings, Target } from '../config';
 import type { CallFailure } from '../targets/probe';
 import type { Cause, Claims, Transport } from '../verdict';
@@ -75,10 +76,6 @@ export function classifyAcquisition(f: AcquisitionFailure, settings: Settings): 
 const AUDIENCE_CODES = new Set(['InvalidAuthenticationTokenAudience']);
 const TENANT_CODES = new Set(['InvalidAuthenticationTokenTenant']);
 const EXPIRED_CODES = new Set(['ExpiredAuthenticationToken']);
-const ROLE_CODES = new Set(['ForbiddenByRbac', 'AuthorizationPermissionMismatch', 'AuthorizationFailed', 'LinkedAuthorizationFailed']);
-const POLICY_CODES = new Set(['AccessDenied', 'ForbiddenByPolicy']);
-const NETWORK_CODES = new Set(['ForbiddenByFirewall', 'ForbiddenByConnection', 'AuthorizationFailure', 'AuthorizationSourceIPMismatch']);
-
 export interface CallClassificationInput {
   target: Target;
   failure: CallFailure;
@@ -96,15 +93,13 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
     return failure.transport.kind === 'aborted' || failure.transport.kind === 'timeout' ? 'deadline_exceeded' : 'target_unreachable';
   }
   const status = failure.httpStatus ?? 0;
-  const code = failure.innerErrorCode ?? failure.errorCode ?? '';
   if (status === 401) return authenticationCause(input);
   if (status === 403) {
     // Storage answers some token failures with 403 AuthenticationFailed: a 403 that is authentication, not a role.
     if (failure.errorCode === 'AuthenticationFailed' || failure.errorCode === 'InvalidAuthenticationInfo') return authenticationCause(input);
-    if (ROLE_CODES.has(code) || ROLE_CODES.has(failure.errorCode ?? '')) return 'role_missing';
-    if (POLICY_CODES.has(code)) return 'access_policy_missing';
-    if (NETWORK_CODES.has(code) || NETWORK_CODES.has(failure.errorCode ?? '')) return 'network_blocked';
-    return 'role_missing';
+    // Read by the service's own code (catalog/forbiddenCodes.ts). An unknown code is not dressed up as a missing
+    // role: forbidden_other carries the service's words.
+    return forbiddenCode(input.target.kind, failure.errorCode, failure.innerErrorCode)?.cause ?? 'forbidden_other';
   }
   if (status === 404) return 'resource_not_found';
   if (status === 429) return 'throttled';
@@ -126,7 +121,7 @@ function authenticationCause({ target, failure, claims, settings, nowSeconds, ch
   return 'token_rejected';
 }
 
-const OVERLAID: ReadonlySet<Cause> = new Set(['authorized', 'role_missing', 'access_policy_missing', 'propagation_pending', 'token_rejected']);
+const OVERLAID: ReadonlySet<Cause> = new Set(['authorized', 'role_missing', 'access_policy_missing', 'propagation_pending', 'grant_ineffective', 'token_rejected']);
 
 /**
  * The identity overlay: a token from another tenant, or whose oid is not the expected principal, explains the

@@ -16,7 +16,7 @@ import {
   type Verdict,
 } from '../verdict';
 import { classifyAcquisition, classifyCallFailure, interpretProbes, overlayIdentity } from './classify';
-import { roleAssignmentList } from '../catalog/commands';
+import { isGuid, roleAssignmentList } from '../catalog/commands';
 import { narrateLocalChain } from './localChain';
 import { decideWithRoles, propagationHint } from './propagation';
 import { lookupRoles } from './roles';
@@ -24,7 +24,7 @@ import { proxyFor } from './proxy';
 import { identityRequestUrl } from './rawProbe';
 import { Deadline } from './deadline';
 import { acquireToken, identityProtocol, sdkErrorText, type Acquisition, type ChallengeRecord, type EndpointProbes } from './identity';
-import { sharedAcquisition, withTargetSlot } from './limits';
+import { sharedAcquisition, withTargetSlot, type Lane } from './limits';
 
 /**
  * Plans and runs one diagnose: targets grouped by audience (one token acquisition per distinct audience), every
@@ -37,6 +37,13 @@ export interface DiagnoseOptions {
   signal?: AbortSignal;
   /** Also probe the identity endpoint raw when the SDK succeeds (`?probe=raw`); after a failure it always is. */
   rawProbe?: boolean;
+  /** Whose per-host call slots to use: health has its own, so it never queues behind keyed diagnoses (limits.ts). */
+  lane?: Lane;
+  /**
+   * When the request arrived (ms since the epoch), if it waited for a turn first: the deadline counts from then, so
+   * time spent queued comes out of DIAGNOSE_TIMEOUT_MS and `durationMs` is what the caller waited.
+   */
+  arrivedAt?: number;
 }
 
 /** What one target's run found, before host-wide facts (host kind) are known. */
@@ -59,8 +66,8 @@ export function audienceOf(target: Target, settings: Settings): string {
 }
 
 export async function diagnose(settings: Settings, targets: Target[], options: DiagnoseOptions = {}): Promise<Verdict> {
-  const started = Date.now();
-  const deadline = new Deadline(settings.timeoutMs, options.signal);
+  const started = Math.min(options.arrivedAt ?? Date.now(), Date.now());
+  const deadline = new Deadline(Math.max(1, settings.timeoutMs - (Date.now() - started)), options.signal);
   const tokens = new Map<string, Promise<Acquisition>>();
   const tokenFor = (audience: string) => {
     let p = tokens.get(audience);
@@ -77,7 +84,7 @@ export async function diagnose(settings: Settings, targets: Target[], options: D
     return p;
   };
   try {
-    const findings = await Promise.all(targets.map((t) => runTarget(t, settings, deadline, tokenFor)));
+    const findings = await Promise.all(targets.map((t) => runTarget(t, settings, deadline, tokenFor, options.lane)));
     if (settings.localChain && resolveHostKind(settings, findings) === 'local') await addLocalChain(findings, deadline);
     return assemble(settings, findings, started);
   } finally {
@@ -90,10 +97,12 @@ async function runTarget(
   settings: Settings,
   deadline: Deadline,
   tokenFor: (audience: string) => Promise<Acquisition>,
+  lane: Lane = 'diagnose',
 ): Promise<Finding> {
   const started = Date.now();
   const audience = audienceOf(target, settings);
-  const progress: { stage: Stage; claims?: Claims } = { stage: 'token' };
+  // What is known so far: if the deadline cuts the role look-up, the 403 already read is kept, not lost.
+  const progress: { stage: Stage; claims?: Claims; known?: { cause: Cause; evidence: Evidence; httpStatus?: number } } = { stage: 'token' };
   const base = (): Evidence => ({
     expectedAudience: settings.cloud.audiences[target.kind],
     ...(settings.expectedPrincipalId ? { expectedPrincipalId: settings.expectedPrincipalId } : {}),
@@ -139,7 +148,7 @@ async function runTarget(
       signal: deadline.signal,
       oid: grant.claims?.oid,
       settings,
-    }));
+    }), lane);
     const evidence: Evidence = {
       ...base(),
       ...(grant.claims?.aud ? { tokenAudience: grant.claims.aud } : {}),
@@ -188,9 +197,10 @@ async function runTarget(
     );
     const callEvidence: Evidence = { ...evidence, ...failureEvidence(failure), ...(cause === 'deadline_exceeded' ? { stageCut: 'call' as const } : {}) };
     if (cause === 'role_missing' || cause === 'access_policy_missing') {
+      progress.known = { cause, evidence: callEvidence, ...(failure.httpStatus !== undefined ? { httpStatus: failure.httpStatus } : {}) };
       const roles = await roleEvidence(target, grant.claims, settings, deadline, tokenFor, callEvidence);
       if (roles) callEvidence.roles = roles;
-      cause = decideWithRoles(cause, roles);
+      cause = decideWithRoles(cause, roles, grant.claims, Date.now());
     }
     const propagation = propagationHint(cause, callEvidence.roles, grant.claims, Date.now());
     return {
@@ -208,7 +218,7 @@ async function runTarget(
   };
 
   const cutByDeadline = deadline.expired.then(
-    (): Finding => ({
+    (): Finding => progress.known ? keptAtDeadline(target, audience, progress.known, progress.claims, settings, started) : ({
       target,
       audience,
       cause: 'deadline_exceeded',
@@ -235,6 +245,49 @@ async function runTarget(
 }
 
 /**
+ * The deadline cut the role look-up after the service had answered: keep the cause that answer gave (e.g. role_missing
+ * from ForbiddenByRbac) and its evidence, and say the look-up did not finish — not deadline_exceeded.
+ */
+function keptAtDeadline(
+  target: Target,
+  audience: string,
+  known: { cause: Cause; evidence: Evidence; httpStatus?: number },
+  claims: Claims | undefined,
+  settings: Settings,
+  started: number,
+): Finding {
+  const reason = `The role look-up did not finish within the ${settings.timeoutMs} ms deadline (DIAGNOSE_TIMEOUT_MS): the roles this identity holds are unknown.`;
+  const evidence: Evidence = {
+    ...known.evidence,
+    notes: [...(known.evidence.notes ?? []), reason],
+    ...(target.resourceId
+      ? {
+          roles: {
+            scope: target.resourceId,
+            lookedUp: false,
+            assignments: [],
+            unavailable: { reason },
+            lookup: roleAssignmentList({ target, settings, claims, hostKind: 'unknown' }),
+          },
+        }
+      : {}),
+  };
+  const propagation = propagationHint(known.cause, evidence.roles, claims, Date.now());
+  return {
+    target,
+    audience,
+    cause: known.cause,
+    stage: 'call',
+    ...(known.httpStatus !== undefined ? { httpStatus: known.httpStatus } : {}),
+    claims,
+    evidence,
+    durationMs: Date.now() - started,
+    endpointAnswered: true,
+    ...(propagation ? { propagation } : {}),
+  };
+}
+
+/**
  * What the identity holds at the target's scope, read through ARM with a token for the ARM audience (one more
  * acquisition through the same per-audience memo). Without a resourceId there is no scope to ask about: say so.
  */
@@ -252,8 +305,8 @@ async function roleEvidence(
   }
   const commandContext = { target, settings, claims, hostKind: 'unknown' as const };
   const scope = target.resourceId;
-  if (!claims?.oid) {
-    return { scope, lookedUp: false, assignments: [], unavailable: { reason: 'The token carries no readable oid to look up.' }, lookup: roleAssignmentList(commandContext) };
+  if (!claims?.oid || !isGuid(claims.oid)) {
+    return { scope, lookedUp: false, assignments: [], unavailable: { reason: 'The token carries no readable oid (a GUID) to look up.' }, lookup: roleAssignmentList(commandContext) };
   }
   const arm = await tokenFor(settings.cloud.audiences.armResource);
   if (!arm.ok) {

@@ -8,8 +8,15 @@ import type { Acquisition } from './identity';
  * Per-process limits, so a busy Identity Doctor (a pipeline fan-out, probes every few seconds) stays polite to the
  * identity endpoint — about 5 concurrent requests allowed on IMDS — and to the services it diagnoses:
  *  - one token acquisition per identity and audience at a time: concurrent diagnoses share the one in flight;
- *  - at most MAX_CALLS_PER_HOST calls in flight per target host; the rest wait their turn within their deadline.
+ *  - at most MAX_CALLS_PER_HOST calls in flight per target host and lane; the rest wait their turn within their deadline.
+ *
+ * Lanes: /api/health has its own MAX_CALLS_PER_HOST slots per host, apart from the diagnoses', so a probe never queues
+ * behind a flood of keyed diagnoses (App Service restarts an instance whose health check fails). Health runs at most
+ * one diagnose at a time per process (its coalescing cache), so its lane adds little to what a host sees.
  */
+
+/** Whose calls: keyed diagnoses, or the one health diagnose in flight. */
+export type Lane = 'diagnose' | 'health';
 
 /** Calls in flight to one target host (host:port), across all diagnoses of this process. */
 export const MAX_CALLS_PER_HOST = 4;
@@ -94,9 +101,10 @@ export async function withTargetSlot(
   settings: Settings,
   signal: AbortSignal,
   call: () => Promise<CallOutcome>,
+  lane: Lane = 'diagnose',
 ): Promise<CallOutcome> {
   const host = targetHost(target, settings).toLowerCase();
-  const release = await takeSlot(host, signal);
+  const release = await takeSlot(`${lane}|${host}`, signal);
   // A slot granted just as the deadline passed is handed straight back: the call would only be cut.
   if (release && signal.aborted) release();
   if (!release || signal.aborted) {

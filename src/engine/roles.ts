@@ -1,5 +1,5 @@
-import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import type { TokenCredential } from '@azure/identity';
+import type { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { roleAssignmentList, type CommandContext } from '../catalog/commands';
 import { OPERATIONS } from '../catalog/operations';
 import { grantsAction, grantsDataAction, roleById, scopeCovers, type BuiltInRole } from '../catalog/roles';
@@ -8,9 +8,10 @@ import { callFailureFromError } from '../targets/probe';
 import type { RoleEvidence } from '../verdict';
 
 /**
- * After a 403: what does the identity hold at the target's scope? Two control-plane reads, both covered by Reader
+ * After a 403: what does the identity hold at the target's scope? Control-plane reads, all covered by Reader
  * (`*\/read`): the caller's own effective permissions (Permissions - List For Resource / Resource Group) and the role
- * assignments naming its oid at and above the scope (roleAssignments.listForScope with assignedTo()). Role names
+ * assignments naming its oid — directly or through its groups — at, above and below the scope (roleAssignments.listForScope
+ * with assignedTo() and with principalId eq). Role names
  * come from the one built-in role table; unknown ids from roleDefinitions.get. If the identity may not read these,
  * that is evidence too, with the command to look yourself. Never throws.
  */
@@ -26,41 +27,65 @@ export async function lookupRoles(args: {
   const { target, scope, oid, credential, settings, signal } = args;
   const lookup = roleAssignmentList(args.commandContext);
   const subscriptionId = scope.split('/')[2] ?? '';
+  // Loaded on the first 403 (or ARM target), not at start: see src/targets/index.ts.
+  const { AuthorizationManagementClient } = await import('@azure/arm-authorization');
   const client = new AuthorizationManagementClient(credential, subscriptionId, {
     endpoint: settings.armEndpoint,
     credentialScopes: [`${settings.cloud.audiences.armResource.replace(/\/+$/, '')}/.default`],
     retryOptions: { maxRetries: 0 },
   });
   const op = OPERATIONS[target.kind];
+  const touched = operationScope(target, scope);
+  // The caller's own effective permissions need no role to read: kept even when listing assignments is refused.
+  const effectiveRead = effectivePermissions(client, scope, signal);
   try {
-    const [page, effective] = await Promise.all([
-      client.roleAssignments.listForScope(scope, { filter: `assignedTo('${oid}')`, abortSignal: signal }).byPage().next(),
-      effectivePermissions(client, scope, signal),
+    // Two filters, as ARM defines them (Role Assignments - List For Scope, api-version 2022-04-01,
+    // https://learn.microsoft.com/rest/api/authorization/role-assignments/list-for-scope): assignedTo('<oid>') lists the
+    // principal's assignments including those through its groups (role-assignments-list-rest: "transitive for
+    // groups"); principalId eq '<oid>' returns assignments "at, above or below the scope" — the finer scopes (one
+    // secret, one container) that decide access too.
+    const [viaGroups, direct, effective] = await Promise.all([
+      firstPage(client.roleAssignments.listForScope(scope, { filter: `assignedTo('${oid}')`, abortSignal: signal })),
+      firstPage(client.roleAssignments.listForScope(scope, { filter: `principalId eq '${oid}'`, abortSignal: signal })),
+      effectiveRead,
     ]);
-    const applicable = (page.done ? [] : page.value).filter((a) => a.scope !== undefined && scopeCovers(a.scope, scope));
+    const seen = new Set<string>();
+    const listed = [...viaGroups, ...direct].filter((a) => {
+      const key = (a.id ?? `${a.scope}|${a.roleDefinitionId}|${a.principalId}`).toLowerCase();
+      return a.scope !== undefined && !seen.has(key) && seen.add(key);
+    });
+    // Assignments that reach the operation (at or above what it touches) or sit below the resource (finer grants:
+    // they reach a sibling secret or container, not this one — worth saying, never counted as covering).
+    const relevant = listed.filter((a) => reachesScope(a.scope!, touched) || scopeCovers(scope, a.scope!));
     const assignments = await Promise.all(
-      applicable.map(async (a) => {
+      relevant.map(async (a) => {
         const id = a.roleDefinitionId ?? '';
         const role = roleById(id) ?? (await definitionOf(client, scope, id, signal));
-        const covers = role ? (op.plane === 'data' ? grantsDataAction(role, op.permission) : grantsAction(role, op.permission)) : false;
+        const reaches = reachesScope(a.scope!, touched);
+        const grants = role ? (op.plane === 'data' ? grantsDataAction(role, op.permission) : grantsAction(role, op.permission)) : false;
+        const relation = sameScope(a.scope!, touched) ? ('at' as const) : reaches ? ('above' as const) : ('below' as const);
         return {
           roleName: role?.name ?? id.split('/').pop() ?? 'unknown',
           roleDefinitionId: id.split('/').pop() ?? id,
           scope: a.scope!,
           plane: role ? (role.dataActions.length ? ('data' as const) : ('control' as const)) : ('unknown' as const),
-          coversOperation: covers,
+          coversOperation: grants && reaches,
           ...(a.principalId ? { principalId: a.principalId } : {}),
           ...(a.createdOn ? { createdOn: new Date(a.createdOn).toISOString() } : {}),
+          ...(a.condition ? { condition: a.condition } : {}),
+          scopeRelation: relation,
         };
       }),
     );
     return { scope, lookedUp: true, assignments, ...(effective ? { effective } : {}), lookup };
   } catch (err) {
     const f = callFailureFromError(err, { url: settings.armEndpoint, deadlineSignal: signal, elapsedMs: 0 });
+    const effective = await effectiveRead;
     return {
       scope,
       lookedUp: false,
       assignments: [],
+      ...(effective ? { effective } : {}),
       unavailable: {
         reason:
           f.httpStatus === 403
@@ -72,6 +97,34 @@ export async function lookupRoles(args: {
       lookup,
     };
   }
+}
+
+async function firstPage<T>(pages: { byPage(): AsyncIterableIterator<T[]> }): Promise<T[]> {
+  const page = await pages.byPage().next();
+  return page.done ? [] : page.value;
+}
+
+/**
+ * Whether an assignment ARM listed reaches what the operation touches. A management-group id is not a path prefix of
+ * the subscription below it, but ARM lists one at a resource's scope only when it sits above: it reaches.
+ */
+function reachesScope(assignmentScope: string, touched: string): boolean {
+  return /^\/providers\/Microsoft\.Management\/managementGroups\//i.test(assignmentScope) || scopeCovers(assignmentScope, touched);
+}
+
+function sameScope(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
+}
+
+/**
+ * What the probe's operation touches, below the resource: one secret (Key Vault RBAC can be granted per secret),
+ * one container. ARM targets touch the resource itself.
+ */
+export function operationScope(target: Target, resourceScope: string): string {
+  const base = resourceScope.replace(/\/+$/, '');
+  if (target.kind === 'keyVaultSecret') return `${base}/secrets/${target.secretName}`;
+  if (target.kind === 'storageBlob') return `${base}/blobServices/default/containers/${target.container}`;
+  return base;
 }
 
 /** The caller's effective permissions, where ARM offers the read for this kind of scope (not for subscriptions). */

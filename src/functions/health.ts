@@ -2,7 +2,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import type { Settings } from '../config';
 import { diagnose } from '../engine/diagnose';
 import { CoalescingCache } from '../health/coalescingCache';
-import { problem } from '../http/problem';
+import { parameterErrors, problem } from '../http/problem';
 import { redactDeep } from '../http/redact';
 import { HEALTH_CONTENT_TYPE, healthOf, renderHealth } from '../output/health';
 import type { Health, Verdict } from '../verdict';
@@ -23,7 +23,8 @@ export interface HealthHandlerOptions {
   now?: () => number;
 }
 
-const runEngine: RunDiagnose = (settings) => diagnose(settings, settings.targets);
+// Health's own lane of per-host call slots: a flood of keyed diagnoses never makes a healthy dependency look late.
+const runEngine: RunDiagnose = (settings) => diagnose(settings, settings.targets, { lane: 'health' });
 
 /** One handler with its own cache: each createRoutes call (each embedding app) gets its own. */
 export function createHealthHandler(settings: () => Settings, options: HealthHandlerOptions = {}): HttpHandler {
@@ -36,7 +37,7 @@ export function createHealthHandler(settings: () => Settings, options: HealthHan
         400,
         'Bad query',
         '/api/health takes no parameters: it always reports every configured target. Use /api/diagnose?target=… for a subset.',
-        given.map((p) => ({ parameter: p, message: 'unknown parameter' })),
+        parameterErrors(given, 'unknown parameter'),
       );
     }
     const s = settings();

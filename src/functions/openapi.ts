@@ -8,7 +8,7 @@ import { openApiText } from '../openapi/document';
 export function openapiHandler(_request: HttpRequest, _context: InvocationContext): HttpResponseInit {
   return {
     status: 200,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=300' },
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=300', 'x-content-type-options': 'nosniff' },
     body: openApiText(),
   };
 }

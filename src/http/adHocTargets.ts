@@ -20,6 +20,9 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Targets one ad-hoc request may carry. */
 export const MAX_AD_HOC_TARGETS = 16;
 
+/** The body of `POST /api/diagnose`: 1 to MAX_AD_HOC_TARGETS targets of the DIAGNOSE_TARGETS shape (OpenAPI reads it too). */
+export const AdHocTargetsBodySchema = TargetListSchema.min(1).max(MAX_AD_HOC_TARGETS);
+
 /** The rules an ad-hoc target can break; each refusal names one. */
 export const AD_HOC_RULES = {
   'https-only': 'the URL must use https',
@@ -138,12 +141,12 @@ export function parseAdHocTargets(body: string, settings: Settings): { ok: true;
   }
   const before = adHocRefusals(json, settings);
   if (before.length) return { ok: false, response: refused(before) };
-  const parsed = TargetListSchema.safeParse(json);
+  const parsed = AdHocTargetsBodySchema.safeParse(json);
   if (!parsed.success) {
     return {
       ok: false,
       response: badBody(
-        'The targets do not fit the DIAGNOSE_TARGETS schema (see the README).',
+        'The targets do not fit the DIAGNOSE_TARGETS schema (see docs/http-api.md#ad-hoc-targets).',
         parsed.error.issues.map((i) => ({ parameter: formatPath(i.path), message: i.message })),
       ),
     };

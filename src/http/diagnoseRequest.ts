@@ -1,9 +1,9 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import type { Settings, Target } from '../config';
-import { FORMATS, negotiateFormat, type Format } from '../output';
+import { FAIL_ON, FORMATS, negotiateFormat, type FailOn, type Format } from '../output';
 import { adHocTargetsOf } from './adHocTargets';
-import { problem } from './problem';
+import { parameterErrors, problem } from './problem';
 
 /**
  * Parse and validate a diagnose request (query string, body) into what the engine needs, or a 400 problem naming
@@ -30,6 +30,8 @@ export const DiagnoseQuerySchema = z
       .regex(/^\d{1,6}$/, 'expected a whole number of seconds')
       .transform(Number)
       .optional(),
+    /** Which overall status answers 503: `fail` (default), or `warn` for a strict gate that also stops on warnings. */
+    failOn: z.enum(FAIL_ON, { message: `expected one of ${FAIL_ON.join(', ')}` }).optional(),
     // The function key (authLevel "function"): the Functions host checks it and still passes it on; never echoed.
     code: z.string().max(512).optional(),
   })
@@ -41,6 +43,8 @@ export interface DiagnoseRequest {
   rawProbe: boolean;
   /** Undefined: answer at once. */
   waitSeconds?: number;
+  /** The overall status from which the answer is 503. */
+  failOn: FailOn;
 }
 
 function queryObject(request: HttpRequest): { value: Record<string, string>; repeated: string[] } {
@@ -55,7 +59,7 @@ function queryObject(request: HttpRequest): { value: Record<string, string>; rep
 
 /** What the query says beyond target selection: the same for configured and ad-hoc targets. */
 function options(request: HttpRequest, q: z.infer<typeof DiagnoseQuerySchema>): Omit<DiagnoseRequest, 'targets'> {
-  return { format: negotiateFormat(request, q.format), rawProbe: q.probe === 'raw', waitSeconds: q.waitSeconds };
+  return { format: negotiateFormat(request, q.format), rawProbe: q.probe === 'raw', waitSeconds: q.waitSeconds, failOn: q.failOn ?? 'fail' };
 }
 
 export async function parseDiagnoseRequest(
@@ -65,7 +69,8 @@ export async function parseDiagnoseRequest(
   const bad = (response: HttpResponseInit) => ({ ok: false as const, response });
   const { value, repeated } = queryObject(request);
   if (repeated.length) {
-    return bad(problem(400, 'Bad query', `parameter given more than once: ${repeated.join(', ')}`, repeated.map((p) => ({ parameter: p, message: 'given more than once' }))));
+    const errors = parameterErrors(repeated, 'given more than once');
+    return bad(problem(400, 'Bad query', `parameter given more than once: ${errors.map((e) => e.parameter).join(', ')}`, errors));
   }
   const parsed = DiagnoseQuerySchema.safeParse(value);
   if (!parsed.success) {
@@ -74,10 +79,12 @@ export async function parseDiagnoseRequest(
         400,
         'Bad query',
         `The query string does not fit /api/diagnose[?target=a,b][&format=${FORMATS.join('|')}].`,
-        parsed.error.issues.map((i) => ({
-          parameter: i.code === 'unrecognized_keys' ? i.keys.join(',') : String(i.path[0] ?? 'query'),
-          message: i.code === 'unrecognized_keys' ? 'unknown parameter' : i.message,
-        })),
+        // Known parameters are named by the schema; unknown ones are the caller's text, shown only when plain.
+        parsed.error.issues.flatMap((i) =>
+          i.code === 'unrecognized_keys'
+            ? parameterErrors(i.keys, 'unknown parameter')
+            : [{ parameter: String(i.path[0] ?? 'query'), message: i.message }],
+        ),
       ),
     );
   }

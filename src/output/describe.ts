@@ -39,7 +39,8 @@ export function propagationHint(check: Check): string | undefined {
       ...noted,
     ].join(' ');
   }
-  if (check.cause === 'role_missing') {
+  // With the roles read and nothing granted, there is nothing to wait for.
+  if (check.cause === 'role_missing' && !check.evidence.roles?.lookedUp) {
     return [
       'Granted the role minutes ago? Assignments take up to 10 minutes to take effect.',
       'Re-run with ?waitSeconds=200 before granting anything broader.',

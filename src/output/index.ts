@@ -32,9 +32,19 @@ export function negotiateFormat(request: HttpRequest, queryFormat: Format | unde
   return queryFormat ?? formatFromAccept(request.headers.get('accept')) ?? 'json';
 }
 
-/** 200 when no check fails (pass/warn), 503 when any fails — in every format, so `curl --fail` works on all. */
-export function httpStatusOf(verdict: Verdict): number {
-  return verdict.status === 'fail' ? 503 : 200;
+/**
+ * The overall status from which /api/diagnose answers 503 (`?failOn=`): `fail` by default; `warn` for a strict gate,
+ * where a missing secret or a throttled dependency stops a pipeline too.
+ */
+export const FAIL_ON = ['fail', 'warn'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+/**
+ * 200 when no check fails (pass/warn), 503 when any fails — in every format, so `curl --fail` works on all. With
+ * failOn `warn`, a warn verdict answers 503 as well.
+ */
+export function httpStatusOf(verdict: Verdict, failOn: FailOn = 'fail'): number {
+  return verdict.status === 'fail' || (failOn === 'warn' && verdict.status === 'warn') ? 503 : 200;
 }
 
 const COMMON_HEADERS = {
@@ -45,8 +55,8 @@ const COMMON_HEADERS = {
   'x-content-type-options': 'nosniff',
 };
 
-export function renderVerdict(verdict: Verdict, format: Format): HttpResponseInit {
-  const status = httpStatusOf(verdict);
+export function renderVerdict(verdict: Verdict, format: Format, failOn: FailOn = 'fail'): HttpResponseInit {
+  const status = httpStatusOf(verdict, failOn);
   switch (format) {
     case 'json':
       return { status, headers: { ...COMMON_HEADERS, 'content-type': contentType('json') }, body: JSON.stringify(verdict, null, 2) };

@@ -25,21 +25,26 @@ let starting: Promise<void> | undefined;
 
 /**
  * Providers that export to Application Insights: the host's own SDK when one is registered, else the distro, started
- * once per process with this connection string. A failed start is retried on the next run.
+ * once per process with this connection string — signing in with a managed identity when `entra` is given
+ * (APPLICATIONINSIGHTS_AUTHENTICATION_STRING: the component accepts no instrumentation-key-only ingestion). A failed
+ * start is retried on the next run.
  */
-export async function azureMonitorProviders(connectionString: string): Promise<TelemetryProviders> {
+export async function azureMonitorProviders(connectionString: string, entra?: { clientId?: string }): Promise<TelemetryProviders> {
   if (!starting) {
-    starting = hasGlobalOpenTelemetry() ? Promise.resolve() : startDistro(connectionString);
+    starting = hasGlobalOpenTelemetry() ? Promise.resolve() : startDistro(connectionString, entra);
     starting.catch(() => (starting = undefined));
   }
   await starting;
   return globalProviders();
 }
 
-async function startDistro(connectionString: string): Promise<void> {
+async function startDistro(connectionString: string, entra?: { clientId?: string }): Promise<void> {
   const { useAzureMonitor } = await import('@azure/monitor-opentelemetry');
+  // The distro does not read APPLICATIONINSIGHTS_AUTHENTICATION_STRING itself (the Functions host does): pass the
+  // credential. Its token is for Azure Monitor's ingestion audience only, requested by the exporter.
+  const credential = entra ? new (await import('@azure/identity')).ManagedIdentityCredential(entra.clientId ? { clientId: entra.clientId } : {}) : undefined;
   useAzureMonitor({
-    azureMonitorExporterOptions: { connectionString },
+    azureMonitorExporterOptions: { connectionString, ...(credential ? { credential } : {}) },
     // A guest in the workload's process: send our records, do not start tracing the host's HTTP, Azure SDK or
     // database calls, nor add live metrics and performance counters the host did not ask for.
     instrumentationOptions: {

@@ -20,7 +20,7 @@ export type TelemetrySource = () => Promise<TelemetryProviders | undefined>;
 export function telemetrySourceFor(settings: Settings, injected?: TelemetryProviders): TelemetrySource {
   if (injected) return async () => injected;
   const connectionString = settings.watch.appInsightsConnectionString;
-  if (connectionString) return () => azureMonitorProviders(connectionString);
+  if (connectionString) return () => azureMonitorProviders(connectionString, settings.watch.appInsightsEntra);
   return async () => undefined;
 }
 

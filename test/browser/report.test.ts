@@ -6,9 +6,11 @@ import { HOSTILE_MESSAGE, serviceEnv, stageHostileVault, stageStandardWorld, sta
 import { REPO_ROOT } from '../world/paths';
 import type { Verdict } from '../../src/verdict';
 import { startService, type RunningService } from '../integration/harness';
+import { requireChromium } from '../support/chromium';
 
 /**
- * The HTML report in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core), served by the
+ * The HTML report in a real headless Chromium (found by test/support/chromium.ts: CHROMIUM_PATH, PATH, the usual
+ * install locations; driven by playwright-core), served by the
  * real service over the staged world: what a person sees after a failed deploy. A full-page screenshot is left in
  * artifacts/browser/ (git-ignored) for a human to look at.
  */
@@ -16,7 +18,8 @@ import { startService, type RunningService } from '../integration/harness';
 // Evaluated in the page, not in Node: declared here only so the TypeScript (no DOM lib) type-checks.
 declare function getComputedStyle(element: unknown): { borderTopColor: string; backgroundColor: string };
 
-const CHROMIUM = '/usr/bin/chromium';
+// Fails the suite with one line saying how to install Chromium when there is none.
+const CHROMIUM = requireChromium();
 const ARTIFACTS = path.join(REPO_ROOT, 'artifacts', 'browser');
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 

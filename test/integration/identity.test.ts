@@ -2,6 +2,7 @@ import { startWorld, type World } from '../world';
 import { OTHER_IDENTITY, serviceEnv, stageStandardWorld, standardTargets } from '../world/scenario';
 import type { Verdict } from '../../src/verdict';
 import { expectNoLeaks, startService, type RunningService } from './harness';
+import { boundFor } from '../support/timing';
 
 /**
  * Token-stage causes, each for every kind: they are host-wide, so each scenario runs its own service process.
@@ -94,7 +95,7 @@ describe('token acquisition failures, for every kind', () => {
       const { verdict, elapsedMs } = await diagnoseWith({ DIAGNOSE_TIMEOUT_MS: '3000' });
       expectEveryKind(verdict, 'identity_endpoint_unreachable');
       expect(verdict.checks[0]!.evidence.identityEndpoint?.transport?.kind).toBe('timeout');
-      expect(elapsedMs).toBeLessThan(3000 * 1.1);
+      expect(elapsedMs).toBeLessThan(boundFor(3000));
     } finally {
       world.state.identityFault = undefined;
     }

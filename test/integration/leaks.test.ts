@@ -14,7 +14,9 @@ import { startFakeVault, type FakeVault } from './fakeVault';
  *
  * Routes come from createRoutes() and formats from FORMATS, so routes and formats added later are covered as they land.
  */
-const TIMEOUT_MS = 2000;
+// Short enough that silent targets end soon; long enough that, on a busy shared machine, a token is still acquired
+// and sent to the targets that should see one (2 s once left the fake vault without a token under load).
+const TIMEOUT_MS = 5000;
 const ACCEPTS = ['*/*', 'application/json', 'text/plain', 'text/html', 'application/xml', 'application/health+json'];
 const ONE_PER_KIND = ['kv-ok', 'blob-ok', 'arm-ok'];
 

@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
-import { REPO_ROOT } from '../world/paths';
+import { SERVER_JS } from '../world/paths';
 
 /**
  * `npm run serve` has no Functions host in front of it, so no function key is checked: it says so when it starts,
  * and binds to 127.0.0.1 unless HOST says otherwise.
  */
-const SERVER = path.join(REPO_ROOT, 'dist', 'src', 'server.js');
+const SERVER = SERVER_JS;
 const children: ChildProcess[] = [];
 
 afterAll(() => {

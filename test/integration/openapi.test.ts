@@ -12,6 +12,7 @@ import { expectNoLeaks, startService, type Reply, type RunningService } from './
  */
 interface Operation {
   parameters?: { name: string; schema: { enum?: string[] } }[];
+  requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
   responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }>;
 }
 interface Document {
@@ -27,7 +28,10 @@ let doc: Document;
 beforeAll(async () => {
   world = await startWorld();
   await stageStandardWorld(world);
-  svc = await startService(serviceEnv(world, { DIAGNOSE_TARGETS: JSON.stringify(standardTargets(world)) }));
+  // The world serves real host names on odd ports: ad-hoc targets there must be allowed as host:port.
+  svc = await startService(
+    serviceEnv(world, { DIAGNOSE_TARGETS: JSON.stringify(standardTargets(world)), DIAGNOSE_ALLOWED_HOSTS: `kv-ok.vault.azure.net:${world.ports.keyVault}` }),
+  );
   services.push(svc);
   const reply = await svc.get('/api/openapi.json');
   expect(reply.status).toBe(200);
@@ -98,6 +102,41 @@ describe('/api/diagnose answers as the served document describes', () => {
     const reply = await svc.get(`/api/diagnose${query}`);
     expect(reply.status).toBe(400);
     expectDescribed('/api/diagnose', 'get', reply);
+  });
+
+  it('with 503 for a warn verdict under failOn=warn, where the default answers 200', async () => {
+    const lenient = await svc.get('/api/diagnose?target=kv-ok,kv-missing');
+    const strict = await svc.get('/api/diagnose?target=kv-ok,kv-missing&failOn=warn');
+    expect([lenient.status, strict.status]).toEqual([200, 503]);
+    expect((strict.json() as { status: string }).status).toBe('warn');
+    expectDescribed('/api/diagnose', 'get', strict);
+  });
+
+  it('with a 400 problem for a failOn outside its list', async () => {
+    const reply = await svc.get('/api/diagnose?failOn=warning');
+    expect(reply.status).toBe(400);
+    expectDescribed('/api/diagnose', 'get', reply);
+  });
+
+  it('over POST with ad-hoc targets in a body that fits the documented request body', async () => {
+    const configured = standardTargets(world).find((t) => t.name === 'kv-ok')!;
+    const body = [{ ...configured, name: 'adhoc-kv' }];
+    const schema = doc.paths['/api/diagnose']!.post!.requestBody!.content['application/json']!.schema;
+    expect(validate(schema, body, doc)).toEqual([]);
+    const reply = await svc.get('/api/diagnose', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expectDescribed('/api/diagnose', 'post', reply);
+    expect((reply.json() as { checks: { target: string }[] }).checks.map((c) => c.target)).toEqual(['adhoc-kv']);
+  });
+
+  it.each([
+    ['403 for a target outside the host policy', 403, { 'content-type': 'application/json' }, JSON.stringify([{ name: 'x', kind: 'keyVaultSecret', vaultUrl: 'https://attacker.example.com', secretName: 's' }])],
+    ['413 for a body over 64 KiB', 413, { 'content-type': 'application/json' }, `[${' '.repeat(70 * 1024)}]`],
+    ['415 for a body that is not declared JSON', 415, { 'content-type': 'text/plain' }, '[]'],
+    ['400 for a body that is not a list of targets', 400, { 'content-type': 'application/json' }, '{"name":"x"}'],
+  ])('over POST with a %s', async (_label, status, headers, body) => {
+    const reply = await svc.get('/api/diagnose', { method: 'POST', headers, body });
+    expect(reply.status).toBe(status);
+    expectDescribed('/api/diagnose', 'post', reply);
   });
 
   it('accepts every value the document offers for each enumerated parameter', async () => {

@@ -38,6 +38,17 @@ describe('app settings', () => {
     expect(problemsOf({ DIAGNOSE_TIMEOUT_MS: '10' })[0]).toMatchObject({ setting: 'DIAGNOSE_TIMEOUT_MS', expected: 'expected at least 500' });
   });
 
+  it('reads APPLICATIONINSIGHTS_AUTHENTICATION_STRING as the identity the watch signs in to Application Insights with', () => {
+    const id = '4A8E2C6F-0B3D-4E7A-9C15-6F2B8D0E4A37';
+    expect(loadSettings({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `Authorization=AAD;ClientId=${id}` }).watch.appInsightsEntra).toEqual({ clientId: id.toLowerCase() });
+    expect(loadSettings({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD' }).watch.appInsightsEntra).toEqual({ clientId: undefined });
+    expect(loadSettings({}).watch.appInsightsEntra).toBeUndefined();
+    expect(problemsOf({ APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'InstrumentationKey=abc' })[0]).toMatchObject({
+      setting: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+      expected: expect.stringContaining('Authorization=AAD'),
+    });
+  });
+
   it('refuses duplicate target names', () => {
     expect(problemsOf({ DIAGNOSE_TARGETS: JSON.stringify([kv, kv]) })).toEqual([
       { setting: 'DIAGNOSE_TARGETS[1].name', expected: 'duplicate target name "secrets"' },

@@ -4,6 +4,7 @@ import { CLOUDS, CLOUD_NAMES } from '../../src/catalog/clouds';
 import { OPERATIONS } from '../../src/catalog/operations';
 import { ROLES, type RoleKey } from '../../src/catalog/roles';
 import { ArmResourceTargetSchema, KeyVaultSecretTargetSchema, SETTING_NAMES, StorageBlobTargetSchema, loadSettings, type Target } from '../../src/config';
+import { createRoutes } from '../../src/routes';
 import { Evaluator, objectAt, objectLiterals, readBicep, show, type BicepFile, type Expr } from '../support/bicep';
 
 /**
@@ -135,7 +136,7 @@ describe('role ids', () => {
     for (const row of rows) expect(row.roleDefinitionId).toBe(OPERATIONS[row.target.kind].leastRole.id);
   });
 
-  it('grants Storage Blob Data Owner to the host identity only, and only on the app\'s own storage account', () => {
+  it('grants the host identity Storage Blob Data Owner on the app\'s own storage and Monitoring Metrics Publisher on its Application Insights, nothing else', () => {
     const granted = main.modules.filter((m) => m.ref === 'app/access.bicep').map((m) => ({ name: m.name, params: paramsOf(m) }));
     expect(granted).toEqual([
       {
@@ -145,6 +146,15 @@ describe('role ids', () => {
           roleDefinitionId: 'roles.storageBlobDataOwner',
           scopeKind: "'storageAccount'",
           scopeName: 'storage.outputs.name',
+        },
+      },
+      {
+        name: 'hostMonitoringAccess',
+        params: {
+          principalId: 'hostIdentity.properties.principalId',
+          roleDefinitionId: 'roles.monitoringMetricsPublisher',
+          scopeKind: "'applicationInsights'",
+          scopeName: 'monitoring.outputs.name',
         },
       },
       {
@@ -161,10 +171,10 @@ describe('role ids', () => {
 
   it('names each assignment after (scope, principal, role) and declares the principal a ServicePrincipal', () => {
     const assignments = access.resources.filter((r) => r.ref.startsWith('Microsoft.Authorization/roleAssignments@'));
-    expect(assignments).toHaveLength(3);
+    expect(assignments).toHaveLength(4);
     for (const a of assignments) {
       const name = show(a.body.props.find((p) => p.key === 'name')!.value);
-      expect(name).toMatch(/^guid\((vault\.id|account\.id|resourceGroup\(\)\.id), principalId, roleDefinitionId\)$/);
+      expect(name).toMatch(/^guid\((vault\.id|account\.id|component\.id|resourceGroup\(\)\.id), principalId, roleDefinitionId\)$/);
       expect(show(a.body.props.find((p) => p.key === 'properties')!.value)).toBe('assignment');
     }
     expect(objectAt(access.vars.get('assignment')).props.map((p) => [p.key, show(p.value)])).toEqual([
@@ -232,8 +242,9 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.source)).toBe('configuredDependencies');
     expect(show(loop.body.props.find((p) => p.key === 'scope')!.value)).toBe('resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)');
+    // Every dependency kind, plus the component the host's telemetry goes to.
     expect(show(access.params.get('scopeKind')!.decorators.find((d) => d.name === 'allowed')!.args[0]!)).toBe(
-      `[${[...new Set(rows.map((r) => `'${r.scope.kind}'`))].join(', ')}]`,
+      `[${[...new Set(rows.map((r) => `'${r.scope.kind}'`)), "'applicationInsights'"].join(', ')}]`,
     );
   });
 
@@ -319,6 +330,7 @@ describe('app settings', () => {
     'WEBSITE_RUN_FROM_PACKAGE',
     'WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID',
     'APPLICATIONINSIGHTS_CONNECTION_STRING',
+    'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
   ];
   const keysOf = (file: BicepFile, name: string) => objectAt(file.vars.get(name)).props.map((p) => p.key);
 
@@ -415,8 +427,8 @@ describe('outputs', () => {
   });
 });
 
-describe('the deploy instructions (README.md, infra/README.md)', () => {
-  const docs = ['README.md', 'infra/README.md'].map((f) => fs.readFileSync(path.join(ROOT, f), 'utf8')).join('\n');
+describe('the deploy instructions (README.md, docs/*.md, infra/README.md)', () => {
+  const docs = ['README.md', 'infra/README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).map((f) => `docs/${f}`)].map((f) => fs.readFileSync(path.join(ROOT, f), 'utf8')).join('\n');
   const envNames = new Set([...fs.readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8').matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]!));
 
   it('set only azd environment values the parameters read (or azd itself: AZURE_RESOURCE_GROUP)', () => {
@@ -438,5 +450,111 @@ describe('the deploy instructions (README.md, infra/README.md)', () => {
     const passed = [...block.matchAll(/\s([a-z]\w*)=/g)].map((m) => m[1]!);
     expect(passed.length).toBeGreaterThan(1);
     expect(passed.filter((n) => !main.params.has(n))).toEqual([]);
+  });
+});
+
+const propsOf = (e: Expr | undefined) => Object.fromEntries(objectAt(e).props.map((p) => [p.key, show(p.value)]));
+
+describe('Application Insights with Entra authentication only', () => {
+  const monitoring = readBicep(path.join(INFRA, 'app/monitoring.bicep'));
+
+  it('refuses local (instrumentation-key) authentication', () => {
+    const component = monitoring.resources.find((r) => r.ref.startsWith('Microsoft.Insights/components@'))!;
+    expect(propsOf(objectAt(component.body, 'properties'))).toMatchObject({ DisableLocalAuth: 'true' });
+  });
+
+  it('grants the host identity Monitoring Metrics Publisher (3913510d-…) on the component, before the app starts', () => {
+    expect(roleGuid('monitoringMetricsPublisher')).toBe('3913510d-42f4-4e42-8a64-420c390055eb');
+    expect(paramsOf(moduleNamed(main, 'hostMonitoringAccess'))).toMatchObject({ scopeKind: "'applicationInsights'", scopeName: 'monitoring.outputs.name' });
+    expect(show(moduleNamed(main, 'app').body.props.find((p) => p.key === 'dependsOn')!.value)).toContain('hostMonitoringAccess');
+  });
+
+  it('tells the host and the watch to sign in as that identity, in a form the service accepts', () => {
+    const host = propsOf(fn.vars.get('hostStorageSettings'));
+    expect(host.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe("'Authorization=AAD;ClientId=${hostIdentityClientId}'");
+    const clientId = '4a8e2c6f-0b3d-4e7a-9c15-6f2b8d0e4a37';
+    const settings = loadSettings({ APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=x', APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `Authorization=AAD;ClientId=${clientId}` });
+    expect(settings.watch.appInsightsEntra).toEqual({ clientId });
+  });
+});
+
+describe('private networks (vnetEnabled, app/network.bicep)', () => {
+  const network = readBicep(path.join(INFRA, 'app/network.bicep'));
+  const storageParams = () => paramsOf(moduleNamed(main, 'storage'));
+
+  it('is off by default, and on Flex Consumption only (Linux Consumption has no virtual network integration)', () => {
+    expect(show(main.params.get('vnetEnabled')!.default!)).toBe('false');
+    expect(evaluator({}).variable('useVnet')).toBe(false);
+    expect(evaluator({ vnetEnabled: true }).variable('useVnet')).toBe(true);
+    expect(evaluator({ vnetEnabled: true, hostingPlan: 'Consumption' }).variable('useVnet')).toBe(false);
+    expect(show(moduleNamed(main, 'network').condition!)).toBe('useVnet');
+  });
+
+  it('integrates the app with a subnet delegated to Microsoft.App/environments, routing all outbound traffic through it', () => {
+    expect(show(network.vars.get('appSubnetDelegation')!)).toBe("'Microsoft.App/environments'");
+    const vnet = network.resources.find((r) => r.ref.startsWith('Microsoft.Network/virtualNetworks@'))!;
+    expect(show(vnet.body)).toContain('delegations: [{ name: \'functions\', properties: { serviceName: appSubnetDelegation } }]');
+    expect(show(network.outputs.get('appSubnetId')!.value)).toBe('vnet.properties.subnets[0].id');
+    expect(paramsOf(moduleNamed(main, 'app')).virtualNetworkSubnetId).toBe("useVnet ? network!.outputs.appSubnetId : ''");
+    expect(new Evaluator(fn, { params: { virtualNetworkSubnetId: '/sub/app' }, environment: {} }).variable('vnetConfig')).toEqual({ virtualNetworkSubnetId: '/sub/app', vnetRouteAllEnabled: true });
+    expect(new Evaluator(fn, { params: { virtualNetworkSubnetId: '' }, environment: {} }).variable('vnetConfig')).toEqual({});
+    const site = fn.resources.find((r) => r.ref.startsWith('Microsoft.Web/sites@'))!;
+    expect(show(site.body.props.find((p) => p.key === 'properties')!.value)).toMatch(/vnetConfig\)$/);
+  });
+
+  it('puts the app\'s own storage behind private endpoints with their DNS zones, one loop over blob, queue and table', () => {
+    expect(new Evaluator(network, { params: {}, environment: {} }).variable('storageServices')).toEqual(['blob', 'queue', 'table']);
+    const loops = network.resources.filter((r) => r.loop);
+    expect(loops.map((r) => r.ref.split('@')[0])).toEqual([
+      'Microsoft.Network/privateDnsZones',
+      'Microsoft.Network/privateDnsZones/virtualNetworkLinks',
+      'Microsoft.Network/privateEndpoints',
+      'Microsoft.Network/privateEndpoints/privateDnsZoneGroups',
+    ]);
+    for (const l of loops) expect(show(l.loop!.source)).toBe('storageServices');
+    const zone = loops[0]!;
+    expect(show(zone.body.props.find((p) => p.key === 'name')!.value)).toBe("'privatelink.${service}.${environment().suffixes.storage}'");
+    const endpoint = loops[2]!;
+    expect(show(endpoint.body)).toContain('privateLinkServiceId: account.id, groupIds: [service]');
+    expect(storageParams().privateOnly).toBe('useVnet');
+    const account = storage.resources.find((r) => r.ref.startsWith('Microsoft.Storage/storageAccounts@'))!;
+    expect(propsOf(objectAt(account.body, 'properties'))).toMatchObject({ publicNetworkAccess: "privateOnly ? 'Disabled' : 'Enabled'" });
+  });
+});
+
+describe('availability test (app/availability.bicep)', () => {
+  const availability = readBicep(path.join(INFRA, 'app/availability.bicep'));
+  const webTest = availability.resources.find((r) => r.ref.startsWith('Microsoft.Insights/webtests@'))!;
+  const alert = availability.resources.find((r) => r.ref.startsWith('Microsoft.Insights/metricAlerts@'))!;
+
+  it('is on by default, for the plans without an App Service Health check', () => {
+    expect(show(main.params.get('enableAvailabilityTest')!.default!)).toBe('true');
+    expect(show(moduleNamed(main, 'availability').condition!)).toBe('enableAvailabilityTest');
+    expect(show(main.params.get('hostingPlan')!.decorators.find((d) => d.name === 'allowed')!.args[0]!)).toBe("['FlexConsumption', 'Consumption']");
+  });
+
+  it('is a standard test of GET /api/health on the app\'s default host name, expecting 200, linked to the component', () => {
+    expect(show(webTest.body.props.find((p) => p.key === 'kind')!.value)).toBe("'standard'");
+    const props = propsOf(objectAt(webTest.body, 'properties'));
+    expect(props).toMatchObject({ Kind: "'standard'", Enabled: 'true', Frequency: '300' });
+    expect(show(objectAt(webTest.body, 'properties', 'Request'))).toBe("{ RequestUrl: healthUrl, HttpVerb: 'GET', ParseDependentRequests: false }");
+    expect(show(objectAt(webTest.body, 'properties', 'ValidationRules'))).toContain('ExpectedHttpStatusCode: 200');
+    expect(show(webTest.body.props.find((p) => p.key === 'tags')!.value)).toBe("union(tags, { ${…}: 'Resource' })");
+    expect(paramsOf(moduleNamed(main, 'availability')).healthUrl).toBe("'https://${app.outputs.defaultHostName}/api/health'");
+    // /api/health is anonymous and GET-only in the route table: the test needs no key.
+    expect(createRoutes(() => loadSettings({})).find((r) => r.route === 'health')).toMatchObject({ methods: ['GET'], authLevel: 'anonymous' });
+    expect((new Evaluator(availability, { params: {}, environment: {} }).variable('testLocations') as string[]).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('alerts on the test\'s own location-availability criterion, notifying the action group when one is given', () => {
+    const criteria = propsOf(objectAt(alert.body, 'properties', 'criteria'));
+    expect(criteria).toEqual({
+      'odata.type': "'Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria'",
+      webTestId: 'webTest.id',
+      componentId: 'appInsightsId',
+      failedLocationCount: 'failedLocationCount',
+    });
+    expect(show(objectAt(alert.body, 'properties').props.find((p) => p.key === 'scopes')!.value)).toBe('[webTest.id, appInsightsId]');
+    expect(paramsOf(moduleNamed(main, 'availability')).actionGroupId).toBe('alertActionGroupId');
   });
 });

@@ -53,6 +53,31 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('describes the POST body as the ad-hoc targets the handler accepts, and GET without one', () => {
+    const ops = doc.paths['/api/diagnose'] as unknown as Record<string, { requestBody?: { required: boolean; content: Record<string, { schema: Record<string, unknown> }> }; description: string }>;
+    expect(ops.get!.requestBody).toBeUndefined();
+    const body = ops.post!.requestBody!;
+    expect(body.required).toBe(false);
+    expect(Object.keys(body.content)).toEqual(['application/json']);
+    const schema = body.content['application/json']!.schema;
+    const target = { name: 'new-vault', kind: 'keyVaultSecret', vaultUrl: 'https://kv-new.vault.azure.net', secretName: 'db-password' };
+    expect(validate(schema, [target], doc)).toEqual([]);
+    expect(validate(schema, [], doc)).not.toEqual([]);
+    expect(validate(schema, Array.from({ length: 17 }, (_, i) => ({ ...target, name: `t${i}` })), doc)).not.toEqual([]);
+    expect(validate(schema, [{ ...target, kind: 'nope' }], doc)).not.toEqual([]);
+    expect(JSON.stringify(doc)).not.toMatch(/takes no body/);
+  });
+
+  it('describes the problems each diagnose method really answers', () => {
+    const statuses = (m: string) => Object.keys(doc.paths['/api/diagnose']![m]!.responses).sort();
+    expect(statuses('get')).toEqual(['200', '400', '401', '503']);
+    expect(statuses('post')).toEqual(['200', '400', '401', '403', '413', '415', '503']);
+    for (const s of ['400', '403', '413', '415']) {
+      expect(doc.paths['/api/diagnose']!.post!.responses[s]!.content).toEqual({ 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } });
+    }
+    expect(Object.keys(doc.paths['/api/health']!.get!.responses).sort()).toEqual(['200', '400', '503']);
+  });
+
   it('offers, for each enumerated parameter, only values the schema accepts', () => {
     for (const p of doc.paths['/api/diagnose']!.get!.parameters!) {
       for (const value of (p.schema.enum as string[] | undefined) ?? []) expect(DiagnoseQuerySchema.safeParse({ [p.name]: value }).success).toBe(true);

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { loadSettings } from '../../src/config';
 import { createAppServer } from '../../src/server';
 import { ProblemSchema } from '../../src/verdict';
 
@@ -14,6 +15,7 @@ describe('the local server before any handler runs', () => {
     const res = await fetch(`http://127.0.0.1:${port}/api/diagnose?target=${'a'.repeat(20_000)}`);
     expect(res.status).toBe(431);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(ProblemSchema.parse(await res.json())).toMatchObject({ status: 431 });
   });
 
@@ -26,6 +28,17 @@ describe('the local server before any handler runs', () => {
     });
     expect(raw.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad request');
     expect(raw).toContain('content-type: application/problem+json');
+    expect(raw).toContain('x-content-type-options: nosniff');
     expect(ProblemSchema.parse(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)))).toMatchObject({ status: 400 });
+  });
+});
+
+describe('the local server\'s slow-loris guards', () => {
+  it('takes its header, request and keep-alive timeouts from the settings, with defaults of seconds', () => {
+    const server = createAppServer(loadSettings({}).server);
+    expect([server.headersTimeout, server.requestTimeout, server.keepAliveTimeout]).toEqual([10_000, 20_000, 5_000]);
+    const tuned = createAppServer(loadSettings({ SERVER_HEADERS_TIMEOUT_MS: '3000', SERVER_REQUEST_TIMEOUT_MS: '1000', SERVER_KEEP_ALIVE_TIMEOUT_MS: '2000' }).server);
+    // A request timeout below the headers timeout could never apply: it is raised to match.
+    expect([tuned.headersTimeout, tuned.requestTimeout, tuned.keepAliveTimeout]).toEqual([3000, 3000, 2000]);
   });
 });

@@ -5,7 +5,7 @@ import { ALL_ROLES, roleById, type BuiltInRole } from '../../src/catalog/roles';
 import { OPERATIONS } from '../../src/catalog/operations';
 import { applyFault } from './faults';
 import type { Assignment, Counters, WorldState } from './model';
-import { effectiveGrants, findActionGrant, normalizeScope, scopeCovers } from './rbac';
+import { callerOf, effectiveGrants, findActionGrant, normalizeScope, principalAndGroups, scopeCovers, type Caller } from './rbac';
 import { hostName, parseUrl, sendJson, startService, type Service } from './service';
 import { checkToken, type TokenClaims } from './tokens';
 
@@ -183,6 +183,10 @@ export function startArm(deps: ArmDeps): Promise<Service> {
       return String(c.oid ?? '');
     }
 
+    function callerFor(c: TokenClaims): Caller {
+      return callerOf(oidOf(c), state.groups, c.iat, state.arm.managementGroups);
+    }
+
     function authorizationFailed(c: TokenClaims, action: string, scope: string): void {
       error(
         403,
@@ -239,8 +243,8 @@ export function startArm(deps: ArmDeps): Promise<Service> {
           principalId: a.principalId,
           principalType: 'ServicePrincipal',
           scope: a.scope,
-          condition: null,
-          conditionVersion: null,
+          condition: a.condition ?? null,
+          conditionVersion: a.condition ? '2.0' : null,
           createdOn: a.createdOn.toISOString(),
           updatedOn: a.createdOn.toISOString(),
           createdBy: null,
@@ -255,22 +259,32 @@ export function startArm(deps: ArmDeps): Promise<Service> {
     }
 
     function listAssignments(scope: string, c: TokenClaims, filter: string): void {
-      if (!findActionGrant(state.assignments, oidOf(c), scope, READ_ASSIGNMENTS, now)) {
+      if (!findActionGrant(state.assignments, callerFor(c), scope, READ_ASSIGNMENTS, now)) {
         return authorizationFailed(c, READ_ASSIGNMENTS, scope);
       }
       if (!scopeExists(scope)) return;
-      const assignedTo = /assignedTo\('([^']*)'\)/i.exec(filter)?.[1] ?? /principalId\s+eq\s+'([^']*)'/i.exec(filter)?.[1];
+      // The filters as ARM defines them (Role Assignments - List For Scope, 2022-04-01,
+      // https://learn.microsoft.com/rest/api/authorization/role-assignments/list-for-scope): atScope() = at or above
+      // the scope (no subscopes); principalId eq '<id>' = that principal exactly, at, above or below the scope;
+      // assignedTo('<id>') = the principal and, transitively, its groups (role-assignments-list-rest). Without
+      // atScope() the list spans above and below.
+      const assignedTo = /assignedTo\('([^']*)'\)/i.exec(filter)?.[1];
+      const principalEq = /principalId\s+eq\s+'([^']*)'/i.exec(filter)?.[1];
       const atScope = /atScope\(\)/i.test(filter);
+      const names = assignedTo !== undefined ? principalAndGroups(assignedTo, state.groups) : principalEq !== undefined ? new Set([principalEq.toLowerCase()]) : undefined;
       // Listing shows assignments as soon as they are written; only decisions wait for propagation.
       const value = state.assignments
-        .filter((a) => (atScope ? scopeCovers(a.scope, scope) : scopeCovers(a.scope, scope) || scopeCovers(scope, a.scope)))
-        .filter((a) => assignedTo === undefined || a.principalId.toLowerCase() === assignedTo.toLowerCase())
+        .filter((a) => {
+          const mgs = state.arm.managementGroups;
+          return atScope ? scopeCovers(a.scope, scope, mgs) : scopeCovers(a.scope, scope, mgs) || scopeCovers(scope, a.scope, mgs);
+        })
+        .filter((a) => names === undefined || names.has(a.principalId.toLowerCase()))
         .map(assignmentBody);
       reply(200, { value });
     }
 
     function getAssignment(scope: string, name: string, c: TokenClaims): void {
-      if (!findActionGrant(state.assignments, oidOf(c), scope, READ_ASSIGNMENTS, now)) {
+      if (!findActionGrant(state.assignments, callerFor(c), scope, READ_ASSIGNMENTS, now)) {
         return authorizationFailed(c, READ_ASSIGNMENTS, scope);
       }
       const a = state.assignments.find((x) => x.id.toLowerCase() === name.toLowerCase() && normalizeScope(x.scope) === normalizeScope(scope));
@@ -281,7 +295,7 @@ export function startArm(deps: ArmDeps): Promise<Service> {
     function listPermissions(scope: string, c: TokenClaims): void {
       if (!scopeExists(scope)) return;
       const seen = new Set<string>();
-      const value = effectiveGrants(state.assignments, oidOf(c), scope, now)
+      const value = effectiveGrants(state.assignments, callerFor(c), scope, now)
         .filter((g) => !seen.has(g.role.id) && seen.add(g.role.id))
         .map((g) => permissionsOf(g.role));
       reply(200, { value });
@@ -325,7 +339,7 @@ export function startArm(deps: ArmDeps): Promise<Service> {
         : parts.resourceGroup
           ? 'Microsoft.Resources/subscriptions/resourceGroups/read'
           : 'Microsoft.Resources/subscriptions/read';
-      if (!findActionGrant(state.assignments, oidOf(c), id, action, now)) return authorizationFailed(c, action, id);
+      if (!findActionGrant(state.assignments, callerFor(c), id, action, now)) return authorizationFailed(c, action, id);
       if (!scopeExists(id)) return;
       const vault = state.vaults.find((v) => normalizeScope(v.resourceId) === normalizeScope(id));
       const last = id.split('/').filter(Boolean).pop() ?? '';

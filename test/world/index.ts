@@ -38,6 +38,7 @@ export interface WorldOptions {
 export interface GrantOptions {
   createdOn?: Date;
   propagationDelaySeconds?: number;
+  condition?: string;
 }
 
 export interface World {
@@ -98,6 +99,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     identities: [],
     host: { attached: [] },
     assignments: [],
+    groups: [],
     vaults: [],
     accounts: [],
     arm: { tenantId: '', subscriptions: [], resourceGroups: [], resources: [] },

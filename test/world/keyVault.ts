@@ -4,7 +4,7 @@ import { CLOUDS, sameAudience, type Cloud } from '../../src/catalog/clouds';
 import { OPERATIONS } from '../../src/catalog/operations';
 import { applyFault } from './faults';
 import type { Counters, Vault, WorldState } from './model';
-import { findDataActionGrant } from './rbac';
+import { callerOf, findDataActionGrant } from './rbac';
 import { hostName, parseUrl, sendJson, startService, type Service } from './service';
 import { callerDescription, checkToken, type TokenClaims } from './tokens';
 
@@ -147,6 +147,10 @@ export function startKeyVault(deps: KeyVaultDeps): Promise<Service> {
       return reply(200, { value, nextLink: null });
     }
 
+    if ((vault.disabledSecrets ?? []).includes(secretName)) {
+      // Azure/azure-sdk-for-js#24756 (RestError details as recorded): 403 Forbidden, innerError SecretDisabled.
+      return error(403, 'Forbidden', 'Operation get is not allowed on a disabled secret.', 'SecretDisabled');
+    }
     const value = vault.secrets[secretName];
     const current = value === undefined ? undefined : versionOf(vault, secretName, value);
     if (!current || (version !== undefined && version.toLowerCase() !== current.version)) {
@@ -176,7 +180,7 @@ export function startKeyVault(deps: KeyVaultDeps): Promise<Service> {
       }
       const target = secret === undefined ? v.resourceId : `${v.resourceId}/secrets/${secret}`;
       const action = secret === undefined ? LIST_SECRETS : GET_SECRET;
-      return findDataActionGrant(deps.state.assignments, oid, target, action, deps.nowMs()) !== undefined;
+      return findDataActionGrant(deps.state.assignments, callerOf(oid, deps.state.groups, c.iat, deps.state.arm.managementGroups), target, action, deps.nowMs()) !== undefined;
     }
 
     function denied(v: Vault, c: TokenClaims, secret: string | undefined): void {

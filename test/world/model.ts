@@ -29,6 +29,17 @@ export interface Assignment {
   createdOn: Date;
   /** Seconds after `createdOn` before authorization decisions see it (ARM lists it at once). Default 0. */
   propagationDelaySeconds?: number;
+  /**
+   * An ABAC condition, listed as ARM lists it. The world does not evaluate conditions: an assignment with one stands
+   * for "a condition that does not hold for this request", so decisions ignore it.
+   */
+  condition?: string;
+}
+
+/** A security group: assignments to it reach its members — through a token minted after the assignment. */
+export interface Group {
+  id: string;
+  members: string[];
 }
 
 export interface AccessPolicy {
@@ -46,6 +57,8 @@ export interface Vault {
   accessPolicies?: AccessPolicy[];
   network?: 'open' | 'firewall' | 'private';
   secrets: Record<string, string>;
+  /** Secrets whose current version is disabled: get answers 403 SecretDisabled. */
+  disabledSecrets?: string[];
   fault?: Fault;
   /** Region named in error messages. Default `eastus`. */
   location?: string;
@@ -56,7 +69,10 @@ export interface Account {
   name: string;
   resourceId: string;
   tenantId: string;
-  network?: 'open' | 'firewall';
+  /** `private`: public network access disabled; real Storage answers it with the same 403 as a firewall rule. */
+  network?: 'open' | 'firewall' | 'private';
+  /** A disabled account answers 403 AccountIsDisabled. */
+  disabled?: boolean;
   /** container → blob name → content. Mirrored into Azurite before the next forwarded request. */
   containers: Record<string, Record<string, string>>;
   fault?: Fault;
@@ -71,6 +87,14 @@ export interface ArmState {
   resourceGroups: string[];
   /** Full resource ids. */
   resources: string[];
+  /** Management groups (`/providers/Microsoft.Management/managementGroups/<name>`) and the subscriptions under them. */
+  managementGroups?: ManagementGroup[];
+}
+
+export interface ManagementGroup {
+  id: string;
+  /** Subscription GUIDs. */
+  subscriptions: string[];
 }
 
 export type IdentityFault =
@@ -91,6 +115,7 @@ export interface WorldState {
    */
   identityFault?: IdentityFault;
   assignments: Assignment[];
+  groups: Group[];
   vaults: Vault[];
   accounts: Account[];
   arm: ArmState;

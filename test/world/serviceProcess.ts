@@ -1,14 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { REPO_ROOT } from './paths';
+import { REPO_ROOT, SERVER_JS } from './paths';
 import { VerdictSchema, type Verdict } from '../../src/verdict';
+import { recordObservation } from '../support/observedResponses';
 
 /**
- * Runs the real, built service (dist/src/server.js) as its own process — with the simulated world's env: its CA in
+ * Runs the real, built service (the shipped bundle, dist/bundle/server.js) as its own process — with the simulated world's env: its CA in
  * NODE_EXTRA_CA_CERTS and the DNS preload — and talks to it over HTTP, as a pipeline would.
  */
 
-const SERVER = path.join(REPO_ROOT, 'dist', 'src', 'server.js');
+const SERVER = SERVER_JS;
+/** The Functions host stand-in (test/integration/functionsHost.cjs), serving this repository's built app. */
+const FUNCTIONS_HOST = [path.join(REPO_ROOT, 'test', 'integration', 'functionsHost.cjs'), REPO_ROOT];
 
 export interface Reply {
   status: number;
@@ -39,10 +42,18 @@ export function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startService(env: Record<string, string | undefined>, options: { port?: number } = {}): Promise<RunningService> {
+/**
+ * `host: 'functions'` serves the app through the Functions host stand-in instead of the local server (function keys
+ * enforced: pass FUNCTIONS_HOST_FUNCTION_KEY in `env` and send it as x-functions-key).
+ */
+export async function startService(
+  env: Record<string, string | undefined>,
+  options: { port?: number; host?: 'local' | 'functions' } = {},
+): Promise<RunningService> {
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...env, PORT: String(options.port ?? 0), HOST: '127.0.0.1' })) if (v !== undefined) childEnv[k] = v;
-  const child: ChildProcess = spawn(process.execPath, [SERVER], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = options.host === 'functions' ? FUNCTIONS_HOST : [SERVER];
+  const child: ChildProcess = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -64,6 +75,7 @@ export async function startService(env: Record<string, string | undefined>, opti
   const replies: string[] = [];
   const get = async (pathAndQuery: string, init?: RequestInit): Promise<Reply> => {
     const res = await fetch(`${url}${pathAndQuery}`, init);
+    recordObservation(init?.method ?? 'GET', pathAndQuery, res.status, res.headers.get('content-type'));
     const text = await res.text();
     replies.push(text);
     return { status: res.status, contentType: res.headers.get('content-type') ?? '', text, json: () => JSON.parse(text) as unknown };

@@ -7,7 +7,7 @@ import { grantsAction } from '../../src/catalog/roles';
 import type { Azurite } from './azurite';
 import { applyFault } from './faults';
 import type { Account, Counters, WorldState } from './model';
-import { effectiveGrants, findDataActionGrant } from './rbac';
+import { callerOf, effectiveGrants, findDataActionGrant } from './rbac';
 import { hostName, parseUrl, startService, type Service } from './service';
 import { checkToken } from './tokens';
 
@@ -165,9 +165,14 @@ export function startStorageFront(deps: StorageFrontDeps): Promise<Service> {
           return invalidAuth('Lifetime validation failed. The token is not yet valid.');
       }
     }
-    const oid = String(check.claims.oid ?? '');
+    const oid = callerOf(String(check.claims.oid ?? ''), state.groups, check.claims.iat, state.arm.managementGroups);
 
-    if (account.network === 'firewall') {
+    if (account.disabled) {
+      // https://learn.microsoft.com/rest/api/storageservices/common-rest-api-error-codes : AccountIsDisabled (403).
+      return fail(403, 'AccountIsDisabled', 'The specified account is disabled.');
+    }
+    // A firewall rule and disabled public network access answer alike (AuthorizationFailure).
+    if (account.network === 'firewall' || account.network === 'private') {
       return fail(403, 'AuthorizationFailure', 'This request is not authorized to perform this operation.');
     }
 

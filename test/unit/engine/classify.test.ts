@@ -38,6 +38,16 @@ describe('classifying what the target answered', () => {
     ['ARM InvalidAuthenticationToken', arm, RECORDED.armInvalidToken, 'token_rejected'],
     ['ARM ResourceNotFound', arm, RECORDED.armResourceNotFound, 'resource_not_found'],
     ['a 503', arm, RECORDED.serverError, 'target_error'],
+    ['Key Vault SecretDisabled (a disabled secret)', kv, RECORDED.keyVaultSecretDisabled, 'resource_disabled'],
+    ['Key Vault ForbiddenByConnection (public access disabled)', kv, RECORDED.keyVaultPrivateOnly, 'network_blocked'],
+    ['a Key Vault inner code nobody mapped', kv, RECORDED.keyVaultUnknownInner, 'forbidden_other'],
+    ['Storage AccountIsDisabled', blob, RECORDED.storageAccountDisabled, 'resource_disabled'],
+    ['Storage AuthorizationSourceIPMismatch (an IP-restricted SAS, not a role or a network rule)', blob, RECORDED.storageSourceIp, 'forbidden_other'],
+    ['Storage KeyBasedAuthenticationNotPermitted', blob, RECORDED.storageKeyBased, 'forbidden_other'],
+    ['Storage AuthorizationProtocolMismatch (documented, not in our table)', blob, RECORDED.storageProtocolMismatch, 'forbidden_other'],
+    ['a Storage HEAD 403 with no code', blob, RECORDED.storageBare403Head, 'forbidden_other'],
+    ['ARM LinkedAuthorizationFailed', arm, RECORDED.armLinkedAuthorizationFailed, 'role_missing'],
+    ['ARM RequestDisallowedByPolicy', arm, RECORDED.armDisallowedByPolicy, 'forbidden_other'],
   ])('reports %s as %s', (_label, target, make, expected) => {
     const audience = target.kind === 'keyVaultSecret' ? 'https://vault.azure.net' : target.kind === 'storageBlob' ? 'https://storage.azure.com/' : 'https://management.azure.com/';
     expect(classify(target, make(), claimsFor(audience)).cause).toBe(expected);

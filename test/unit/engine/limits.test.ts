@@ -115,4 +115,17 @@ describe('withTargetSlot', () => {
     const next = withTargetSlot(vault('next', 'kv4.vault.azure.net'), settings, new AbortController().signal, async () => ok);
     await expect(next).resolves.toBe(ok);
   });
+
+  it('gives health its own slots at a host, so a probe never queues behind keyed diagnoses', async () => {
+    const hold = deferred<CallOutcome>();
+    const signal = new AbortController().signal;
+    setMaxListeners(0, signal);
+    // Every diagnose slot at kv5 is taken, and more diagnoses queue behind them.
+    const diagnoses = Array.from({ length: 3 * MAX_CALLS_PER_HOST }, (_, i) => withTargetSlot(vault(`d${i}`, 'kv5.vault.azure.net'), settings, signal, () => hold.promise));
+    const health = jest.fn(async () => ok);
+    await expect(withTargetSlot(vault('probe', 'kv5.vault.azure.net'), settings, signal, health, 'health')).resolves.toBe(ok);
+    expect(health).toHaveBeenCalledTimes(1);
+    hold.resolve(ok);
+    await Promise.all(diagnoses);
+  });
 });

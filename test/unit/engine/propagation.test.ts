@@ -1,4 +1,4 @@
-import { controlPlaneTrap, decideWithRoles, propagationHint } from '../../../src/engine/propagation';
+import { controlPlaneTrap, decideWithRoles, propagationHint, whyIneffective } from '../../../src/engine/propagation';
 import type { RoleEvidence } from '../../../src/verdict';
 import type { Target } from '../../../src/config';
 
@@ -14,7 +14,38 @@ const roles = (assignments: Partial<RoleEvidence['assignments'][number]>[], extr
 });
 const claims = { oid: OID, iat: now / 1000 - 3600, issuedAt: new Date(now - 3600_000).toISOString() };
 
-describe('role missing or not yet effective', () => {
+describe('role missing, not yet effective, or not effective at all', () => {
+  it('judges a covering grant by its age against its window', () => {
+    const at = (ageSeconds: number, extra: Partial<RoleEvidence['assignments'][number]> = {}) =>
+      roles([{ createdOn: new Date(now - ageSeconds * 1000).toISOString(), principalId: OID, ...extra }]);
+    // Direct grant: 10 minutes.
+    expect(decideWithRoles('role_missing', at(90), claims, now)).toBe('propagation_pending');
+    expect(decideWithRoles('role_missing', at(11 * 60), claims, now)).toBe('grant_ineffective');
+    // Management group: hours.
+    const mg = { scope: '/providers/Microsoft.Management/managementGroups/mg1' };
+    expect(decideWithRoles('role_missing', at(3600, mg), claims, now)).toBe('propagation_pending');
+    expect(decideWithRoles('role_missing', at(3 * 3600, mg), claims, now)).toBe('grant_ineffective');
+    // Through a group, token minted before the grant: until the token is re-minted (~24 h).
+    const group = { principalId: '00000000-0000-4000-8000-0000000000aa' };
+    const freshToken = { ...claims, iat: now / 1000 - 60 };
+    expect(decideWithRoles('role_missing', at(1800, group), claims, now)).toBe('propagation_pending');
+    expect(propagationHint('propagation_pending', at(1800, group), claims, now)).toMatchObject({ viaGroup: true, expectedWindowSeconds: 86_400, tokenPredatesAssignment: true });
+    // Through a group, token minted after the grant: the token carries it, the 10-minute window applies.
+    expect(decideWithRoles('role_missing', at(1800, group), freshToken, now)).toBe('grant_ineffective');
+    expect(decideWithRoles('role_missing', at(25 * 3600, group), claims, now)).toBe('grant_ineffective');
+  });
+
+  it('names a condition or a deny assignment as why an old grant does not work', () => {
+    const old = new Date(now - 86_400_000).toISOString();
+    const conditioned = roles([{ createdOn: old, principalId: OID, condition: "@Resource[Microsoft.KeyVault/vaults/secrets:name] StringEquals 'other'" }]);
+    expect(decideWithRoles('role_missing', conditioned, claims, now)).toBe('grant_ineffective');
+    expect(whyIneffective(conditioned, claims, undefined, now).join(' ')).toContain('condition (ABAC)');
+    expect(whyIneffective(roles([{ createdOn: old, principalId: OID }]), claims, 'Assignment: x\r\nDenyAssignmentId: 1b2c3d\r\n', now).join(' ')).toContain('deny assignment (1b2c3d)');
+    expect(whyIneffective(roles([{ createdOn: old, principalId: OID }]), claims, 'DenyAssignmentId: null\r\n', now)).toEqual([]);
+    const granted = roles([{ createdOn: old, principalId: OID }], { effective: { actions: [], dataActions: ['Microsoft.KeyVault/vaults/secrets/*'] } });
+    expect(whyIneffective(granted, claims, undefined, now, 'Microsoft.KeyVault/vaults/secrets/getSecret/action').join(' ')).toContain('permissions API says Azure RBAC grants');
+  });
+
   it('calls a 403 with a covering role propagation_pending, and keeps role_missing otherwise', () => {
     expect(decideWithRoles('role_missing', roles([{}]))).toBe('propagation_pending');
     expect(decideWithRoles('role_missing', roles([{ roleName: 'Contributor', plane: 'control', coversOperation: false }]))).toBe('role_missing');
@@ -35,9 +66,16 @@ describe('the propagation hint', () => {
     expect(hint.viaGroup).toBeUndefined();
   });
 
-  it('never says retry sooner than the floor, even past the window', () => {
-    const hint = propagationHint('propagation_pending', roles([{ createdOn: new Date(now - 3600_000).toISOString() }]), claims, now)!;
+  it('never says retry sooner than the floor near the end of the window', () => {
+    const hint = propagationHint('propagation_pending', roles([{ createdOn: new Date(now - 590_000).toISOString() }]), claims, now)!;
     expect(hint.retryAfterSeconds).toBe(30);
+  });
+
+  it('gives no wait hint at all for a grant older than its window', () => {
+    const old = roles([{ createdOn: new Date(now - 3600_000).toISOString(), principalId: OID }]);
+    expect(decideWithRoles('role_missing', old, claims, now)).toBe('grant_ineffective');
+    expect(propagationHint('grant_ineffective', old, claims, now)).toBeUndefined();
+    expect(propagationHint('propagation_pending', old, claims, now)).toBeUndefined();
   });
 
   it('says hours at management-group scope', () => {

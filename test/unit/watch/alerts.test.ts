@@ -5,7 +5,7 @@ import { VerdictSchema } from '../../../src/verdict';
 
 /**
  * The alert recipes are only useful while they match what the watch emits and what the Bicep module deploys. KQL and
- * Bicep cannot run here, so these checks hold the three together: the .kql files are the source, the README shows
+ * Bicep cannot run here, so these checks hold the three together: the .kql files are the source, docs/embedding-and-watch.md shows
  * them verbatim, alerts.bicep loads them and rewrites nothing but their window line, and every field they read is one
  * the watch writes.
  */
@@ -44,8 +44,8 @@ const emittedKeys = Object.keys(eventAttributes(sampleVerdict.checks[0]!, sample
 describe.each(QUERIES)('infra/alerts/%s', (file) => {
   const kql = read(`infra/alerts/${file}`);
 
-  it('appears verbatim in the README', () => {
-    expect(read('README.md')).toContain('```kql\n' + kql + '```');
+  it('appears verbatim in docs/embedding-and-watch.md', () => {
+    expect(read('docs/embedding-and-watch.md')).toContain('```kql\n' + kql + '```');
   });
 
   it('is loaded by alerts.bicep, which replaces exactly its one window line', () => {

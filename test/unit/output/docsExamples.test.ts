@@ -6,19 +6,19 @@ import { renderText, TEXT_WIDTH } from '../../../src/output/text';
 import { roleMissing, verdictOf } from './verdicts';
 
 /**
- * The README's output examples were captured from the sandbox; these checks catch a renderer changing shape without
+ * The output examples in docs/outputs.md were captured from the sandbox; these checks catch a renderer changing shape without
  * the README following (re-capture them with `npm start` and the curl lines shown above each example).
  */
 
-const readme = fs.readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
+const readme = fs.readFileSync(path.resolve(__dirname, '../../../docs/outputs.md'), 'utf8');
 
 function example(name: string): string {
   const m = readme.match(new RegExp(`<!-- example:${name} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\\n\`\`\``));
-  if (!m) throw new Error(`README has no example:${name}`);
+  if (!m) throw new Error(`docs/outputs.md has no example:${name}`);
   return m[1]!;
 }
 
-describe('README output examples', () => {
+describe('docs/outputs.md examples', () => {
   it('shows the text table as the renderer lays it out', () => {
     const shown = example('text').split('\n');
     const rendered = renderText(verdictOf([roleMissing('kv-norole')])).split('\n');
