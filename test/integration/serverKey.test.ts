@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ProblemSchema } from '../../src/verdict';
-import { REPO_ROOT } from '../world/paths';
+import { SERVER_JS } from '../world/paths';
 import { startService, type RunningService } from './harness';
 
 /**
@@ -12,7 +12,7 @@ import { startService, type RunningService } from './harness';
  * against the real server process.
  */
 
-const SERVER = path.join(REPO_ROOT, 'dist', 'src', 'server.js');
+const SERVER = SERVER_JS;
 const KEY = 'test-key-0b1c2d3e4f5a6b7c8d9e';
 const services: RunningService[] = [];
 let tmp: string;
