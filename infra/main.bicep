@@ -316,6 +316,40 @@ module alerts 'app/alerts.bicep' = if (enableAlerts) {
   }
 }
 
+// Container Apps option (docs/where-it-runs.md): the container image beside a workload on Container Apps, as the
+// diagnosed identity, with health probes. Off unless an image is named.
+@description('Container image to run as a Container App too (e.g. myregistry.azurecr.io/identity-doctor:0.1.0); empty: none.')
+param containerAppImage string = ''
+
+@description('Registry of containerAppImage, pulled with the host identity (grant it AcrPull there); empty: a public registry.')
+param containerAppRegistryServer string = ''
+
+@secure()
+@description('Key the Container App requires on /api/diagnose; default: a new random one each deployment (az containerapp secret show).')
+param containerAppApiKey string = newGuid()
+
+module containerApp 'app/containerapp.bicep' = if (!empty(containerAppImage)) {
+  name: 'doctor-containerapp-${resourceToken}'
+  params: {
+    name: 'ca-doctor-${resourceToken}'
+    environmentName: 'cae-doctor-${resourceToken}'
+    location: location
+    tags: tags
+    image: containerAppImage
+    registryServer: containerAppRegistryServer
+    hostIdentityId: hostIdentity.id
+    diagnosedIdentityId: diagnosedIdentity.id
+    logAnalyticsName: 'log-doctor-${resourceToken}'
+    apiKey: containerAppApiKey
+    appSettings: diagnoseSettings
+  }
+  dependsOn: [
+    monitoring
+  ]
+}
+
+output DIAGNOSE_CONTAINER_APP_URL string = empty(containerAppImage) ? '' : 'https://${containerApp!.outputs.fqdn}/api/diagnose'
+
 // azd writes these into .azure/<env>/.env. The identity is named DIAGNOSE_IDENTITY_*, never AZURE_CLIENT_ID: a local
 // Azure SDK credential would pick that name up and try to sign in as the app's identity.
 output AZURE_LOCATION string = location

@@ -169,6 +169,13 @@ export const AppSettingsSchema = z.object({
   HEALTH_CACHE_SECONDS: intIn(0, 3600).default(30),
   /** /api/health is anonymous: it shows cause codes only unless this is true. */
   HEALTH_DETAILS: boolFlag.default(false),
+  /**
+   * Off Functions (container image, `npm run serve`): the key /api/diagnose requires, as `x-functions-key` or `?code=`.
+   * On Functions the platform's function keys apply instead. Without one the server listens on loopback only.
+   */
+  DIAGNOSE_API_KEY: z.string().trim().min(16, 'expected a key of at least 16 characters (e.g. openssl rand -base64 32)').optional(),
+  /** The same key read from a file at start-up (a mounted Kubernetes or Docker secret); never both. */
+  DIAGNOSE_API_KEY_FILE: z.string().trim().min(1, 'expected the path of a file holding the key').optional(),
   // NCRONTAB schedule of the watch timer ("0 */5 * * * *" = every five minutes); unset = no watch.
   DIAGNOSE_WATCH_SCHEDULE: z
     .string()
@@ -262,6 +269,8 @@ export interface Settings {
   watch: { schedule?: string; appInsightsConnectionString?: string; appInsightsEntra?: { clientId?: string } };
   expectedPrincipalId?: string;
   expectedTenantId?: string;
+  /** Off Functions: the server's own key for /api/diagnose (DIAGNOSE_API_KEY or _FILE); absent: none is asked. */
+  apiKey?: ApiKeySource;
   cloud: Cloud;
   /** The ARM endpoint to use: DIAGNOSE_ARM_ENDPOINT, else the cloud's. No trailing slash. */
   armEndpoint: string;
@@ -274,6 +283,14 @@ export interface Settings {
   load: { maxConcurrent: number; maxQueued: number; maxWaiters: number };
   platform: Platform;
 }
+
+/**
+ * Where the server's own key comes from. The value is behind a function, like the identity header, so it is never
+ * serialised with the settings.
+ */
+export type ApiKeySource =
+  | { setting: 'DIAGNOSE_API_KEY'; value: () => string }
+  | { setting: 'DIAGNOSE_API_KEY_FILE'; file: string };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -311,6 +328,10 @@ export function loadSettings(env: Env = process.env): Settings {
       { setting: 'AZURE_CLIENT_RESOURCE_ID', expected: 'unset when AZURE_CLIENT_ID is set: name the user-assigned identity one way only' },
     ]);
   }
+  if (s.DIAGNOSE_API_KEY && s.DIAGNOSE_API_KEY_FILE) {
+    throw new ConfigError([{ setting: 'DIAGNOSE_API_KEY_FILE', expected: 'unset when DIAGNOSE_API_KEY is set: give the key one way only' }]);
+  }
+  const apiKey = s.DIAGNOSE_API_KEY;
   const nonEmpty = (name: string) => {
     const v = env[name];
     return v !== undefined && v.trim() !== '' ? v.trim() : undefined;
@@ -331,6 +352,8 @@ export function loadSettings(env: Env = process.env): Settings {
     },
     expectedPrincipalId: s.EXPECTED_PRINCIPAL_ID?.toLowerCase(),
     expectedTenantId: s.EXPECTED_TENANT_ID?.toLowerCase(),
+    ...(apiKey ? { apiKey: { setting: 'DIAGNOSE_API_KEY' as const, value: () => apiKey } } : {}),
+    ...(s.DIAGNOSE_API_KEY_FILE ? { apiKey: { setting: 'DIAGNOSE_API_KEY_FILE' as const, file: s.DIAGNOSE_API_KEY_FILE } } : {}),
     cloud: CLOUDS[s.AZURE_CLOUD],
     armEndpoint: (s.DIAGNOSE_ARM_ENDPOINT ?? CLOUDS[s.AZURE_CLOUD].armEndpoint).replace(/\/+$/, ''),
     timeoutMs: s.DIAGNOSE_TIMEOUT_MS,
