@@ -5,6 +5,7 @@ import { serviceEnv } from '../test/world';
 import { REPO_ROOT } from '../test/world/paths';
 import { ms, type BenchContext, type GoalRow } from './context';
 import { diffCounters, parallelPathMs, roundTripsFromCalibration, snapshotCounters } from './criticalPath';
+import { measurePackage, type PackageSize } from './packageSize';
 import { SERVER_JS, SERVER_JS_UNBUNDLED, spawnService } from './service';
 import { targetQuery, targetsEnv } from './stage';
 import { median, round, summarize, type Summary } from './stats';
@@ -35,6 +36,8 @@ export interface P4Result {
   coldStart: ColdStart;
   /** tsc's output, for comparison. */
   coldStartUnbundled: ColdStart;
+  /** What a deployment uploads, and the bundle the host loads. */
+  packageSize?: PackageSize;
 }
 
 export interface ColdStart {
@@ -165,7 +168,7 @@ export async function runP4(ctx: BenchContext): Promise<{ result: P4Result; goal
   log(`P4: spawn → first /api/diagnose response, ${n} fresh processes per variant`);
   const coldStart = await coldStarts(ctx, env, VARIANTS[0].server);
   const coldStartUnbundled = await coldStarts(ctx, env, VARIANTS[1].server);
-  const result: P4Result = { samples: n, imports, coldStart, coldStartUnbundled };
+  const result: P4Result = { samples: n, imports, coldStart, coldStartUnbundled, packageSize: measurePackage() };
   const first = [coldStart.firstResponseMs.median];
   const networkMs = coldStart.networkMs;
   const beyondNetworkMs = coldStart.beyondNetworkMs;
@@ -181,7 +184,7 @@ export async function runP4(ctx: BenchContext): Promise<{ result: P4Result; goal
     },
     {
       id: 'P4 import',
-      measure: `import of the app module (${app.module}, package.json main)`,
+      measure: `import of the app module (${app.module}, package.json main; ${(result.packageSize!.bundleBytes / 1048576).toFixed(1)} MB)`,
       value: `${ms(app.totalMs.median)} (unbundled ${ms(imports[2]!.totalMs.median)}; node itself: ${ms(app.nodeBootMs.median)} before it)`,
       goal: 'reported',
       pass: null,

@@ -117,6 +117,10 @@ export function renderMarkdown(r: BenchResult): string {
       rows.push([`${name}: first response beyond network time`, n0(c.beyondNetworkMs), '']);
     }
     out.push(table(['measure', 'median ms', 'p25–p75'], rows));
+    if (p.packageSize) {
+      const mb = (b: number) => (b / 1048576).toFixed(1);
+      out.push('', `Deployment package (what \`azd deploy\` zips: the working tree minus \`.funcignore\`, built): ${p.packageSize.files} files, ${mb(p.packageSize.bytes)} MB; the bundle the host loads: ${mb(p.packageSize.bundleBytes)} MB (+ ${mb(p.packageSize.bundleMapBytes)} MB source map).`);
+    }
     const unbundled = p.imports.find((i) => i.module.startsWith('dist/src/index'));
     const pk = Object.entries(unbundled?.packagesMs ?? {}).slice(0, 8);
     if (pk.length) out.push('', `Packages the unbundled app module requires directly (median ms, inclusive; a shared dependency counts where first loaded): ${pk.map(([k, v]) => `${k} ${n0(v)}`).join(', ')}.`);

@@ -95,8 +95,8 @@ func idSegment(id string, index int) string => length(split(id, '/')) > index ? 
 // The first `count` segments of an ARM id: the vault of a secret id, the account of a container id.
 func idPrefix(id string, count int) string => join(take(split(id, '/'), count), '/')
 
-// One row per kind of dependency: the DIAGNOSE_TARGETS entry (shaped like TargetSchema in src/config.ts), the least
-// role its probe needs (OPERATIONS in src/catalog/operations.ts) and the scope to grant it on. Adding a kind is one
+// One row per kind of dependency: the DIAGNOSE_TARGETS entry (shaped like its kind's schema, src/targets/<kind>/), the least
+// role its probe needs (its kind's operation, listed in src/targets/registry.ts) and the scope to grant it on. Adding a kind is one
 // row here and one test fixture, never another copy of the grant.
 var dependencies = [
   {
@@ -315,6 +315,40 @@ module alerts 'app/alerts.bicep' = if (enableAlerts) {
     actionGroupId: alertActionGroupId
   }
 }
+
+// Container Apps option (docs/where-it-runs.md): the container image beside a workload on Container Apps, as the
+// diagnosed identity, with health probes. Off unless an image is named.
+@description('Container image to run as a Container App too (e.g. myregistry.azurecr.io/identity-doctor:0.1.0); empty: none.')
+param containerAppImage string = ''
+
+@description('Registry of containerAppImage, pulled with the host identity (grant it AcrPull there); empty: a public registry.')
+param containerAppRegistryServer string = ''
+
+@secure()
+@description('Key the Container App requires on /api/diagnose; default: a new random one each deployment (az containerapp secret show).')
+param containerAppApiKey string = newGuid()
+
+module containerApp 'app/containerapp.bicep' = if (!empty(containerAppImage)) {
+  name: 'doctor-containerapp-${resourceToken}'
+  params: {
+    name: 'ca-doctor-${resourceToken}'
+    environmentName: 'cae-doctor-${resourceToken}'
+    location: location
+    tags: tags
+    image: containerAppImage
+    registryServer: containerAppRegistryServer
+    hostIdentityId: hostIdentity.id
+    diagnosedIdentityId: diagnosedIdentity.id
+    logAnalyticsName: 'log-doctor-${resourceToken}'
+    apiKey: containerAppApiKey
+    appSettings: diagnoseSettings
+  }
+  dependsOn: [
+    monitoring
+  ]
+}
+
+output DIAGNOSE_CONTAINER_APP_URL string = empty(containerAppImage) ? '' : 'https://${containerApp!.outputs.fqdn}/api/diagnose'
 
 // azd writes these into .azure/<env>/.env. The identity is named DIAGNOSE_IDENTITY_*, never AZURE_CLIENT_ID: a local
 // Azure SDK credential would pick that name up and try to sign in as the app's identity.

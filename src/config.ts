@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { CLOUD_NAMES } from './catalog/clouds';
-import { CLOUDS, TargetSchema, type Cloud } from './targets/registry';
+import { CLOUDS, KIND_NAMES, TargetSchema, type Cloud, type TargetKindName } from './targets/registry';
 import { httpsUrl } from './targets/fields';
 
 /**
@@ -40,6 +40,27 @@ const boolFlag = z
   .enum(['true', 'false', '1', '0', 'TRUE', 'FALSE', 'True', 'False'], { message: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v.toLowerCase() === 'true');
 
+const HOST_KINDS: readonly TargetKindName[] = KIND_NAMES;
+const ALLOWED_HOST_EXPECTED = `expected entries like host, host:port or kind:host[:port] (kind one of ${HOST_KINDS.join(', ')}), separated by commas`;
+
+/** One DIAGNOSE_ALLOWED_HOSTS entry: a host (and port) the entry's kind — or, unqualified, the host's own kind — may reach. */
+export interface AllowedHost {
+  /** Set when the entry named its kind; unset for the plain form. */
+  kind?: TargetKindName;
+  /** Lower case. */
+  hostname: string;
+  /** Set only when the entry named one ("443" otherwise implied). */
+  port?: string;
+}
+
+function parseAllowedHost(entry: string): AllowedHost | undefined {
+  const m = /^(?:([A-Za-z]+):)?([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(entry);
+  if (!m) return undefined;
+  const kind = m[1] === undefined ? undefined : HOST_KINDS.find((k) => k.toLowerCase() === m[1]!.toLowerCase());
+  if (m[1] !== undefined && !kind) return undefined;
+  return { ...(kind ? { kind } : {}), hostname: m[2]!.toLowerCase(), ...(m[3] ? { port: m[3] } : {}) };
+}
+
 const intIn = (min: number, max: number) =>
   z
     .string()
@@ -59,6 +80,11 @@ export const AppSettingsSchema = z.object({
   EXPECTED_TENANT_ID: guid('the tenant id the token should carry').optional(),
   AZURE_CLOUD: z.enum(CLOUD_NAMES, { message: `expected one of ${CLOUD_NAMES.join(', ')}` }).default('AzurePublicCloud'),
   DIAGNOSE_TIMEOUT_MS: intIn(500, 120_000).default(15_000),
+  /**
+   * The largest answer any outbound call may read (targets, role look-ups, the identity endpoint), counted while it
+   * streams and after decompression; a larger one is cut and reported, never held in memory (see SECURITY.md).
+   */
+  DIAGNOSE_MAX_RESPONSE_BYTES: intIn(64 * 1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** ARM endpoint for role look-ups and ARM targets without their own `endpoint` (Azure Stack Hub, custom clouds). */
   DIAGNOSE_ARM_ENDPOINT: httpsUrl('https://management.azure.com').optional(),
   /** User-assigned identity by its ARM resource id (instead of AZURE_CLIENT_ID; never both). */
@@ -72,16 +98,27 @@ export const AppSettingsSchema = z.object({
     .optional(),
   /** Off Azure: narrate what a developer credential chain would do (az login, azd, …). */
   DIAGNOSE_LOCAL_CHAIN: boolFlag.default(false),
-  /** Extra hosts (host or host:port, comma-separated) that ad-hoc targets in a POST body may name. */
+  /**
+   * Extra hosts that ad-hoc targets in a POST body may name, comma-separated, each for the target kinds it lists:
+   * `keyVaultSecret:kv.example.internal[:port]`. An entry without a kind (`host[:port]`) counts only for the kind whose
+   * own service domain the host is in (`kv1.vault.azure.net:8443` → keyVaultSecret), never for another kind's token.
+   */
   DIAGNOSE_ALLOWED_HOSTS: z
     .string()
-    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, 'expected host names (or host:port), separated by commas')))
+    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean))
+    .pipe(z.array(z.string().transform(parseAllowedHost).pipe(z.custom<AllowedHost>((v) => v !== undefined, ALLOWED_HOST_EXPECTED))))
     .default([]),
   /** /api/health caches one diagnose for this long; concurrent probes share the one in flight. */
   HEALTH_CACHE_SECONDS: intIn(0, 3600).default(30),
   /** /api/health is anonymous: it shows cause codes only unless this is true. */
   HEALTH_DETAILS: boolFlag.default(false),
+  /**
+   * Off Functions (container image, `npm run serve`): the key /api/diagnose requires, as `x-functions-key` or `?code=`.
+   * On Functions the platform's function keys apply instead. Without one the server listens on loopback only.
+   */
+  DIAGNOSE_API_KEY: z.string().trim().min(16, 'expected a key of at least 16 characters (e.g. openssl rand -base64 32)').optional(),
+  /** The same key read from a file at start-up (a mounted Kubernetes or Docker secret); never both. */
+  DIAGNOSE_API_KEY_FILE: z.string().trim().min(1, 'expected the path of a file holding the key').optional(),
   // NCRONTAB schedule of the watch timer ("0 */5 * * * *" = every five minutes); unset = no watch.
   DIAGNOSE_WATCH_SCHEDULE: z
     .string()
@@ -101,7 +138,7 @@ export const AppSettingsSchema = z.object({
     .optional(),
   PORT: intIn(0, 65_535).default(7071),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
-  /** Keyed diagnoses run at once per process; more wait briefly in a queue, then are shed with 429 (docs/security-load.md). */
+  /** Keyed diagnoses run at once per process; more wait briefly in a queue, then are shed with 429 (SECURITY.md). */
   DIAGNOSE_MAX_CONCURRENT: intIn(1, 1000).default(32),
   /** Diagnoses that may wait for a turn; one more is shed at once with 429. */
   DIAGNOSE_MAX_QUEUED: intIn(0, 10_000).default(256),
@@ -169,22 +206,34 @@ export interface Settings {
   clientId?: string;
   clientResourceId?: string;
   localChain: boolean;
-  allowedHosts: string[];
+  allowedHosts: AllowedHost[];
   health: { cacheSeconds: number; details: boolean };
   /** `appInsightsEntra`: sign in to Application Insights with this managed identity (clientId absent: system-assigned). */
   watch: { schedule?: string; appInsightsConnectionString?: string; appInsightsEntra?: { clientId?: string } };
   expectedPrincipalId?: string;
   expectedTenantId?: string;
+  /** Off Functions: the server's own key for /api/diagnose (DIAGNOSE_API_KEY or _FILE); absent: none is asked. */
+  apiKey?: ApiKeySource;
   cloud: Cloud;
   /** The ARM endpoint to use: DIAGNOSE_ARM_ENDPOINT, else the cloud's. No trailing slash. */
   armEndpoint: string;
   timeoutMs: number;
+  /** DIAGNOSE_MAX_RESPONSE_BYTES: the cap on every answer an outbound call reads. */
+  maxResponseBytes: number;
   /** The local server (npm run serve): where it listens and how long it lets a client take (slow-loris guard). */
   server: { port: number; host: string; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
-  /** Overload shedding: keyed diagnoses at once, queued, and wait-mode requests held (see docs/security-load.md). */
+  /** Overload shedding: keyed diagnoses at once, queued, and wait-mode requests held (see SECURITY.md). */
   load: { maxConcurrent: number; maxQueued: number; maxWaiters: number };
   platform: Platform;
 }
+
+/**
+ * Where the server's own key comes from. The value is behind a function, like the identity header, so it is never
+ * serialised with the settings.
+ */
+export type ApiKeySource =
+  | { setting: 'DIAGNOSE_API_KEY'; value: () => string }
+  | { setting: 'DIAGNOSE_API_KEY_FILE'; file: string };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -222,6 +271,10 @@ export function loadSettings(env: Env = process.env): Settings {
       { setting: 'AZURE_CLIENT_RESOURCE_ID', expected: 'unset when AZURE_CLIENT_ID is set: name the user-assigned identity one way only' },
     ]);
   }
+  if (s.DIAGNOSE_API_KEY && s.DIAGNOSE_API_KEY_FILE) {
+    throw new ConfigError([{ setting: 'DIAGNOSE_API_KEY_FILE', expected: 'unset when DIAGNOSE_API_KEY is set: give the key one way only' }]);
+  }
+  const apiKey = s.DIAGNOSE_API_KEY;
   const nonEmpty = (name: string) => {
     const v = env[name];
     return v !== undefined && v.trim() !== '' ? v.trim() : undefined;
@@ -242,9 +295,12 @@ export function loadSettings(env: Env = process.env): Settings {
     },
     expectedPrincipalId: s.EXPECTED_PRINCIPAL_ID?.toLowerCase(),
     expectedTenantId: s.EXPECTED_TENANT_ID?.toLowerCase(),
+    ...(apiKey ? { apiKey: { setting: 'DIAGNOSE_API_KEY' as const, value: () => apiKey } } : {}),
+    ...(s.DIAGNOSE_API_KEY_FILE ? { apiKey: { setting: 'DIAGNOSE_API_KEY_FILE' as const, file: s.DIAGNOSE_API_KEY_FILE } } : {}),
     cloud: CLOUDS[s.AZURE_CLOUD],
     armEndpoint: (s.DIAGNOSE_ARM_ENDPOINT ?? CLOUDS[s.AZURE_CLOUD].armEndpoint).replace(/\/+$/, ''),
     timeoutMs: s.DIAGNOSE_TIMEOUT_MS,
+    maxResponseBytes: s.DIAGNOSE_MAX_RESPONSE_BYTES,
     server: {
       port: s.PORT,
       host: s.HOST,

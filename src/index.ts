@@ -1,5 +1,6 @@
 import './compileCache';
 import { getSettings } from './config';
+import { installLastResortGuard } from './engine/guard';
 import { functionsFor, registerFunctions } from './hostFunctions';
 import { ROUTES } from './routes';
 import { preloadProbes } from './targets';
@@ -13,6 +14,8 @@ import { telemetrySourceFor } from './watch/watch';
 
 // Parse the app settings at start-up: a bad value stops the host with the setting's name, not the first request.
 const settings = getSettings();
+// No answer from a dependency may end the host's worker process (see SECURITY.md).
+installLastResortGuard();
 // The SDKs of the configured kinds load now, not during the first diagnose (a failure surfaces at that probe).
 preloadProbes(settings.targets).catch(() => undefined);
 

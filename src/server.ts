@@ -1,16 +1,19 @@
 import './compileCache';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { assertMayListen, keyGateFor } from './http/apiKey';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, getSettings, type Settings } from './config';
+import { installLastResortGuard } from './engine/guard';
 import { PROBLEM_HEADERS, problem } from './http/problem';
+import { redactText } from './http/redact';
 import { ROUTES, type Route } from './routes';
 import { preloadProbes } from './targets';
 
 /**
  * `npm run serve`: the same handlers on a plain node:http server, configured from the environment exactly as in
- * Azure. It does not enforce function keys (there is no Functions host here), so it binds to 127.0.0.1 unless HOST
- * says otherwise.
+ * Azure — and in the container image. There is no Functions host here to check function keys: with DIAGNOSE_API_KEY
+ * (or _FILE) it checks its own (./http/apiKey.ts); without one it listens on loopback only and refuses any other HOST.
  */
 
 /** Bodies larger than this are refused before they are read in full. */
@@ -119,6 +122,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     const init = problem(405, 'Method not allowed', `${url.pathname} accepts ${route.methods.join(', ')}.`);
     return send(res, { ...init, headers: { ...(init.headers as Record<string, string>), allow: route.methods.join(', ') } });
   }
+  const keyHeader = req.headers['x-functions-key'];
+  const denied = keyGateFor(getSettings())?.deny(route, { header: typeof keyHeader === 'string' ? keyHeader : undefined, code: url.searchParams.get('code') });
+  if (denied) return send(res, denied);
   let body: Buffer;
   try {
     body = await readBody(req);
@@ -141,7 +147,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     functionName: route.name,
     invocationId: randomUUID(),
     logHandler: (level, ...args) => {
-      const line = `[${level}] ${route.name}: ${args.map(String).join(' ')}`;
+      const line = redactText(`[${level}] ${route.name}: ${args.map(String).join(' ')}`);
       if (level === 'error' || level === 'warning') console.error(line);
       else console.log(line);
     },
@@ -153,6 +159,7 @@ if (require.main === module) {
   let settings;
   try {
     settings = getSettings();
+    assertMayListen(settings);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -160,13 +167,16 @@ if (require.main === module) {
     }
     throw err;
   }
+  // No answer from a dependency may end the process (see SECURITY.md).
+  installLastResortGuard();
   // The SDKs of the configured kinds load now, not during the first diagnose (a failure surfaces at that probe).
   preloadProbes(settings.targets).catch(() => undefined);
   const server = createAppServer(settings.server);
   server.listen(settings.server.port, settings.server.host, () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : settings.server.port;
-    console.log(`identity-doctor listening on http://${settings.server.host}:${port} (function keys are not enforced by this local server)`);
+    const keys = settings.apiKey ? `/api/diagnose requires the key from ${settings.apiKey.setting}` : 'function keys are not enforced by this local server';
+    console.log(`identity-doctor listening on http://${settings.server.host}:${port} (${keys})`);
     console.log(`targets: ${settings.targets.map((t) => t.name).join(', ') || '(none: set DIAGNOSE_TARGETS)'}`);
   });
   const stop = () => server.close(() => process.exit(0));

@@ -447,7 +447,9 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     symptom: '5xx or an unexpected status from the service.',
     remedy: 're-run; quote the request/correlation ids in a support case',
     explain: (ctx) =>
-      `${svc(ctx)} answered ${ctx.evidence.errorCode ?? ''}${ctx.evidence.message ? `: ${firstLine(ctx.evidence.message)}` : ''}. Not an identity problem; quote the request id in a support case.`,
+      ctx.evidence.transport?.kind === 'malformed'
+        ? `${svc(ctx)} sent an answer that could not be used: ${ctx.evidence.transport.detail ?? 'unreadable'}. Not an identity problem.`
+        : `${svc(ctx)} answered ${ctx.evidence.errorCode ?? ''}${ctx.evidence.message ? `: ${firstLine(ctx.evidence.message)}` : ''}. Not an identity problem; quote the request id in a support case.`,
     fix: () => ['# re-run; if it persists, open a support case with the request and correlation ids above'],
   },
   deadline_exceeded: {

@@ -92,6 +92,8 @@ export interface CallClassificationInput {
 export function classifyCallFailure(input: CallClassificationInput): Cause {
   const { failure } = input;
   if (failure.transport) {
+    // An answer came, but not a usable one (e.g. past the response cap): the service's side, not the path to it.
+    if (failure.transport.kind === 'malformed') return 'target_error';
     return failure.transport.kind === 'aborted' || failure.transport.kind === 'timeout' ? 'deadline_exceeded' : 'target_unreachable';
   }
   const status = failure.httpStatus ?? 0;

@@ -32,6 +32,7 @@ import { detectSource } from '../identity/sources';
 import { appService } from '../identity/sources/appService';
 import { workloadIdentityVariables } from '../identity/sources/workloadIdentity';
 import { sharedAcquisition, withTargetSlot, type Lane } from './limits';
+import { escapedErrorLine, withEscapeGuard } from './guard';
 
 /**
  * Plans and runs one diagnose: targets grouped by audience (one token acquisition per distinct audience), every
@@ -66,6 +67,11 @@ interface Finding {
   /** Whether the identity endpoint answered at all (tells a VM from a laptop in IMDS mode). */
   endpointAnswered?: boolean;
   propagation?: Propagation;
+}
+
+/** The audiences a kind's own service is known by in this cloud: the only scopes its credential answers besides the target's. */
+function serviceAudiences(settings: Settings, kind: Target['kind']): string[] {
+  return [settings.cloud.audiences[kind], ...settings.cloud.alsoAccepted[kind]];
 }
 
 export function audienceOf(target: Target, settings: Settings): string {
@@ -152,11 +158,12 @@ async function runTarget(
     progress.claims = grant.claims;
     const challenges: ChallengeRecord[] = [];
     const outcome = await withTargetSlot(target, settings, deadline.signal, () => probe(target, {
-      credential: grant.credentialFor((c) => challenges.push(c)),
+      credential: grant.credentialFor((c) => challenges.push(c), serviceAudiences(settings, target.kind)),
       signal: deadline.signal,
       oid: grant.claims?.oid,
       audience,
       endpoint: kindOf(target).endpoint(target, settings),
+      maxResponseBytes: settings.maxResponseBytes,
     }), lane);
     const evidence: Evidence = {
       ...base(),
@@ -242,9 +249,11 @@ async function runTarget(
   );
 
   try {
-    return await Promise.race([work(), cutByDeadline]);
+    // An error escaping the probe (see guard.ts) ends it here too, as diagnostic_error.
+    return await Promise.race([withEscapeGuard(work), cutByDeadline]);
   } catch (err) {
-    // A bug of ours, told apart from a failing dependency.
+    // A bug of ours (or an SDK's), told apart from a failing dependency, logged, and never fatal.
+    console.error(escapedErrorLine(`target ${target.name} (${target.kind})`, err));
     return {
       target,
       audience,
@@ -330,7 +339,7 @@ async function roleEvidence(
       lookup: roleAssignmentList(commandContext),
     };
   }
-  return lookupRoles({ target, scope, oid: claims.oid, credential: arm.grant.credentialFor(), settings, signal: deadline.signal, commandContext });
+  return lookupRoles({ target, scope, oid: claims.oid, credential: arm.grant.credentialFor(undefined, settings.cloud.armAudiences), settings, signal: deadline.signal, commandContext });
 }
 
 /** Off Azure, on request: narrate the developer credential chain once per audience, within the deadline. */

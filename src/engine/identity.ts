@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ManagedIdentityCredential, type AccessToken, type TokenCredential, type GetTokenOptions } from '@azure/identity';
-import { createDefaultHttpClient, type HttpClient, type PipelineRequest } from '@azure/core-rest-pipeline';
+import type { HttpClient, PipelineRequest } from '@azure/core-rest-pipeline';
+import { sameAudience } from '../catalog/clouds';
 import type { Settings } from '../config';
 import type { Claims, Transport } from '../verdict';
+import { rememberSecret } from '../http/redact';
 import { decodeClaims } from './claims';
 import { raceSignal, type Deadline } from './deadline';
 import { proxyFor, type ProxyUse } from './proxy';
@@ -10,6 +12,7 @@ import { identityRequestUrl, rawProbe, type RawProbeResult } from './rawProbe';
 import { hostPort, transportFromError } from './transport';
 import { detectSource } from '../identity/sources';
 import type { IdentityProtocol } from '../verdict';
+import { boundedHttpClient, isResponseTooLarge } from '../wire/boundedClient';
 
 /**
  * Token acquisition with ManagedIdentityCredential, bounded and observed.
@@ -55,8 +58,13 @@ export interface TokenGrant {
   audience: string;
   claims?: Claims;
   expiresOnTimestamp: number;
-  /** A credential for one SDK client; `onRequest` sees each scope/tenant the client asked for (the challenge). */
-  credentialFor(onRequest?: (c: ChallengeRecord) => void): TokenCredential;
+  /**
+   * A credential for one SDK client; `onRequest` sees each scope/tenant the client asked for (the challenge). It hands
+   * out this grant's token only for a scope of this grant's audience or of `serviceAudiences` (the audiences the
+   * target's own service is known by, which its SDK or challenge asks for); any other scope is refused with
+   * ScopeRefusedError, so a challenge can narrow the request to the service's own audience but never widen it.
+   */
+  credentialFor(onRequest?: (c: ChallengeRecord) => void, serviceAudiences?: readonly string[]): TokenCredential;
 }
 
 export type Acquisition =
@@ -123,7 +131,12 @@ interface Exchange {
 interface AcquisitionScope {
   signal: AbortSignal;
   exchanges: Exchange[];
+  /** DIAGNOSE_MAX_RESPONSE_BYTES: the identity endpoint's answers are capped like every other. */
+  maxResponseBytes: number;
 }
+
+/** The cap for identity-endpoint calls made outside an acquisition (none are expected; a token answer is ~2 KB). */
+const UNSCOPED_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /**
  * MSAL picks its managed-identity source — and with it the HTTP client — once per process
@@ -138,10 +151,10 @@ const acquisitionScope = new AsyncLocalStorage<AcquisitionScope>();
  * body parsed — never the token in it.
  */
 const recordingClient: HttpClient = (() => {
-  const inner = createDefaultHttpClient();
   return {
     async sendRequest(request: PipelineRequest) {
       const scope = acquisitionScope.getStore();
+      const inner = boundedHttpClient(scope?.maxResponseBytes ?? UNSCOPED_MAX_RESPONSE_BYTES);
       if (!scope) return inner.sendRequest(request);
       const own = request.abortSignal;
       request.abortSignal = own instanceof AbortSignal ? AbortSignal.any([own, scope.signal]) : scope.signal;
@@ -213,8 +226,38 @@ export async function acquireToken(settings: Settings, audience: string, deadlin
   return { ...attempt, failure: { ...attempt.failure, raw }, durationMs: attempt.durationMs };
 }
 
+/**
+ * Remember what the process sends that is secret before anything is sent — the identity header, the proxy's
+ * credentials (the SDK's Proxy-Authorization is base64 of user:password) — so no echo of them can leave the process.
+ */
+export function rememberPlatformSecrets(settings: Settings): void {
+  rememberSecret(settings.platform.identityHeader());
+  const p = settings.platform.proxy;
+  for (const raw of [p.httpsProxy, p.allProxy, p.httpProxy]) {
+    let u: URL;
+    try {
+      u = new URL(raw ?? '');
+    } catch {
+      continue;
+    }
+    const decode = (v: string) => {
+      try {
+        return decodeURIComponent(v);
+      } catch {
+        return v;
+      }
+    };
+    for (const [user, pass] of [[u.username, u.password], [decode(u.username), decode(u.password)]] as const) {
+      rememberSecret(user);
+      rememberSecret(pass);
+      if (user || pass) rememberSecret(`${user}:${pass}`);
+    }
+  }
+}
+
 async function acquireWithSdk(settings: Settings, audience: string, deadline: Deadline): Promise<Acquisition> {
   const started = Date.now();
+  rememberPlatformSecrets(settings);
   const protocol = identityProtocol(settings);
   const endpoint = identityEndpointHost(settings);
   const selector = selectorOf(settings);
@@ -254,7 +297,7 @@ async function acquireWithSdk(settings: Settings, audience: string, deadline: De
   let token: AccessToken;
   try {
     // getToken ignores its abort signal while MSAL waits on the network; raceSignal makes the cut certain.
-    const scope: AcquisitionScope = { signal: stageSignal, exchanges };
+    const scope: AcquisitionScope = { signal: stageSignal, exchanges, maxResponseBytes: settings.maxResponseBytes };
     const pending = acquisitionScope.run(scope, () => credential.getToken(`${trimSlash(audience)}/.default`, { abortSignal: stageSignal }));
     token = await raceSignal(pending, stageSignal);
   } catch (err) {
@@ -264,6 +307,17 @@ async function acquireWithSdk(settings: Settings, audience: string, deadline: De
     const last = exchanges.at(-1);
     const deadlinePassed = deadline.passed;
     if (deadlinePassed && !last?.status) return fail({ reason: 'deadline', sdkError: sdkErrorText(err) });
+    if (isResponseTooLarge(last?.failure)) {
+      const detail = last.failure.message;
+      return fail({
+        reason: 'malformed',
+        ...(last.failure.answeredStatus !== undefined ? { status: last.failure.answeredStatus } : {}),
+        error: 'response_too_large',
+        errorDescription: detail,
+        transport: { kind: 'malformed', endpoint, detail, elapsedMs: last.elapsedMs },
+        sdkError: sdkErrorText(err),
+      });
+    }
     if (last?.failure !== undefined || (!last && stageSignal.aborted)) {
       const timedOut = timed.aborted && !deadlinePassed;
       const transport = transportFromError(last?.failure ?? err, {
@@ -295,23 +349,42 @@ async function acquireWithSdk(settings: Settings, audience: string, deadline: De
 
   const claims = decodeClaims(token.token);
   const secret = token.token;
+  rememberSecret(secret);
   const expiresOnTimestamp = token.expiresOnTimestamp;
   const grant: TokenGrant = {
     audience,
     claims,
     expiresOnTimestamp,
-    credentialFor(onRequest) {
+    credentialFor(onRequest, serviceAudiences = []) {
+      const accepted = [audience, ...serviceAudiences];
       return {
         // The SDK clients ask for their own scope (Key Vault from its challenge); we answer with the token minted for
-        // the configured audience, because reproducing the configured audience is what the diagnosis is about.
+        // the configured audience, because reproducing the configured audience is what the diagnosis is about — but
+        // only when the scope asked for is that audience or the service's own: a challenge naming anything else
+        // (a parent domain, another service) gets no token at all.
         async getToken(scopes: string | string[], options?: GetTokenOptions) {
-          onRequest?.({ scopes: Array.isArray(scopes) ? scopes : [scopes], tenantId: options?.tenantId });
+          const list = Array.isArray(scopes) ? scopes : [scopes];
+          onRequest?.({ scopes: list, tenantId: options?.tenantId });
+          const foreign = list.find((s) => !accepted.some((a) => sameAudience(a, s.replace(/\/\.default$/, ''))));
+          if (foreign !== undefined || list.length === 0) throw new ScopeRefusedError(foreign ?? '(none)', audience);
           return { token: secret, expiresOnTimestamp, tokenType: 'Bearer' } as AccessToken;
         },
       };
     },
   };
   return { ok: true, grant, durationMs: Date.now() - started, protocol, endpoint, selector };
+}
+
+/** A client (or a service's challenge) asked for a token for a scope other than the target's own: none is given. */
+export class ScopeRefusedError extends Error {
+  override readonly name = 'ScopeRefusedError';
+  readonly code = 'SCOPE_REFUSED';
+  constructor(scope: string, audience: string) {
+    super(
+      `the service asked for a token for "${scope.slice(0, 200)}", which is not this target's audience (${audience}); ` +
+        'a token is only handed out for its own service, so none was sent',
+    );
+  }
 }
 
 function trimSlash(s: string): string {

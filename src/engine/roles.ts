@@ -7,6 +7,7 @@ import { grantsAction, grantsDataAction, roleById, scopeCovers, type BuiltInRole
 import type { Settings, Target } from '../config';
 import { callFailureFromError } from '../targets/probe';
 import type { RoleEvidence } from '../verdict';
+import { boundedHttpClient } from '../wire/boundedClient';
 
 /**
  * After a 403: what does the identity hold at the target's scope? Control-plane reads, all covered by Reader
@@ -28,12 +29,13 @@ export async function lookupRoles(args: {
   const { target, scope, oid, credential, settings, signal } = args;
   const lookup = roleAssignmentList(args.commandContext);
   const subscriptionId = scope.split('/')[2] ?? '';
-  // Loaded on the first 403 (or ARM target), not at start: see src/targets/index.ts.
+  // Loaded on the first 403 (or ARM target), not at start: see src/targets/index.ts (dispatch).
   const { AuthorizationManagementClient } = await import('@azure/arm-authorization');
   const client = new AuthorizationManagementClient(credential, subscriptionId, {
     endpoint: settings.armEndpoint,
     credentialScopes: [`${settings.cloud.armAudiences[0].replace(/\/+$/, '')}/.default`],
     retryOptions: { maxRetries: 0 },
+    httpClient: boundedHttpClient(settings.maxResponseBytes),
   });
   const op = kindOf(target).operation;
   const touched = operationScope(target, scope);

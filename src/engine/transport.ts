@@ -1,4 +1,5 @@
 import type { Transport, TransportKind } from '../verdict';
+import { isResponseTooLarge, RESPONSE_TOO_LARGE } from '../wire/boundedClient';
 
 /**
  * Name the transport failure an error stands for. The SDKs wrap Node's socket errors in RestError but keep the
@@ -10,6 +11,19 @@ export function transportFromError(
 ): Transport | undefined {
   const e = err as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown } | undefined;
   if (!e || typeof e !== 'object') return undefined;
+  if (e.name === 'ScopeRefusedError' && typeof e.message === 'string') {
+    // An answer came (a challenge) but asked for a token this target may not have: the service's side.
+    return { kind: 'malformed', code: 'SCOPE_REFUSED', ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), detail: e.message };
+  }
+  if (isResponseTooLarge(err)) {
+    return {
+      kind: 'malformed',
+      code: RESPONSE_TOO_LARGE,
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      detail: err.message,
+      ...(opts.elapsedMs !== undefined ? { elapsedMs: opts.elapsedMs } : {}),
+    };
+  }
   const code = typeof e.code === 'string' ? e.code : undefined;
   const name = typeof e.name === 'string' ? e.name : '';
   const kind = kindOf(code, name, opts.timedOut);

@@ -10,7 +10,7 @@ import { renderVerdict } from '../output';
  * GET|POST /api/diagnose[?target=a,b] — thin adapter: parse (zod) → engine (within the load limits) → render.
  * 200 when no check fails (pass/warn), 503 when any fails, so `curl --fail` breaks a pipeline exactly then;
  * `?failOn=warn` makes a warn answer 503 too (a strict gate).
- * 429 problem + Retry-After when the process is too busy to answer within the deadline (docs/security-load.md).
+ * 429 problem + Retry-After when the process is too busy to answer within the deadline (SECURITY.md).
  */
 export async function diagnoseHandler(request: HttpRequest, context: InvocationContext, settings: Settings = getSettings()): Promise<HttpResponseInit> {
   const arrivedAt = Date.now();

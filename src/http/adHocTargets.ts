@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { sameAudience } from '../catalog/clouds';
-import { isKindName, kindOf, KIND_NAMES, type Cloud, type TargetKindName } from '../targets/registry';
-import { TargetListSchema, type Settings, type Target } from '../config';
+import { audienceAccepted, isKindName, kindOf, KIND_NAMES, type Cloud, type TargetKindName } from '../targets/registry';
+import { TargetListSchema, type AllowedHost, type Settings, type Target } from '../config';
 import { problem } from './problem';
 
 /**
@@ -11,8 +11,10 @@ import { problem } from './problem';
  * The service attaches its identity's live token to every target it calls, so a caller-chosen URL would be a
  * token-exfiltration oracle. An ad-hoc target therefore may only name a host of its own service in the configured
  * cloud (`<vault>.vault.azure.net`, `<account>.blob.core.windows.net`, the ARM endpoint; China / US Gov equivalents)
- * or a host the operator listed in DIAGNOSE_ALLOWED_HOSTS; https on 443 only (another port only when listed as
- * host:port); no credentials in the URL; and only an audience the cloud's services use. Everything is checked before
+ * or a host the operator listed in DIAGNOSE_ALLOWED_HOSTS for that kind (`kind:host`; a plain entry counts only for
+ * the kind whose service domain holds the host); https on 443 only (another port only when listed as host:port); no
+ * credentials in the URL; and only an audience the cloud's services use — on a listed host, only an audience of a kind
+ * listed for it. Everything is checked before
  * anything leaves the process. Configured targets (app settings) are trusted as the operator wrote them.
  */
 
@@ -29,8 +31,8 @@ export const AD_HOC_RULES = {
   'https-only': 'the URL must use https',
   'no-credentials': 'the URL must carry no user name, password or query string (a SAS is a credential)',
   'port-not-allowed': 'only port 443, unless DIAGNOSE_ALLOWED_HOSTS lists host:port',
-  'host-not-allowed': "the host must be one of the target kind's service hosts in the configured cloud, or listed in DIAGNOSE_ALLOWED_HOSTS",
-  'audience-not-allowed': "an audience override must be one of the configured cloud's service audiences",
+  'host-not-allowed': "the host must be one of the target kind's service hosts in the configured cloud, or listed in DIAGNOSE_ALLOWED_HOSTS for that kind (kind:host)",
+  'audience-not-allowed': "an audience override must be one of the configured cloud's service audiences (on a host listed in DIAGNOSE_ALLOWED_HOSTS, one of the kinds listed for it)",
 } as const;
 export type AdHocRule = keyof typeof AD_HOC_RULES;
 
@@ -54,32 +56,47 @@ function isServiceHost(cloud: Cloud, kind: TargetKind, hostname: string): boolea
   return hostname.endsWith(`.${suffix}`) && /^[a-z0-9-]+$/.test(hostname.slice(0, -suffix.length - 1));
 }
 
-function urlRefusals(raw: string, kind: TargetKind, parameter: string, settings: Settings): Refusal[] {
+const KINDS = KIND_NAMES;
+
+/** The kinds a DIAGNOSE_ALLOWED_HOSTS entry admits: the one it names, or (plain form) the kind whose service domain holds it. */
+function entryKinds(cloud: Cloud, entry: AllowedHost): TargetKind[] {
+  return entry.kind ? [entry.kind] : KINDS.filter((k) => isServiceHost(cloud, k, entry.hostname));
+}
+
+/** How a target's URL is reached: as its kind's own service (any cloud audience may then be diagnosed) or through entries. */
+type Reach = { refusal: Refusal } | { via: 'service' } | { via: 'listed'; kinds: TargetKind[] };
+
+function reachOf(raw: string, kind: TargetKind, parameter: string, settings: Settings): Reach | undefined {
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
-    return []; // Not a URL at all: the schema says so (400).
+    return undefined; // Not a URL at all: the schema says so (400).
   }
-  const refuse = (rule: AdHocRule, message: string): Refusal[] => [{ rule, parameter, message: `${rule}: ${message}` }];
+  const refuse = (rule: AdHocRule, message: string): Reach => ({ refusal: { rule, parameter, message: `${rule}: ${message}` } });
   if (u.protocol !== 'https:') return refuse('https-only', `${u.protocol.replace(/:$/, '')} is not allowed; the token only travels over https`);
   if (u.username || u.password || u.search) return refuse('no-credentials', 'remove the user name, password or query string from the URL');
   const hostname = u.hostname.toLowerCase();
   const port = u.port || '443';
-  const allowed = settings.allowedHosts;
-  if (allowed.includes(`${hostname}:${port}`)) return [];
+  const entries = settings.allowedHosts.filter((e) => e.hostname === hostname);
+  const listed = [...new Set(entries.filter((e) => (e.port ?? '443') === port).flatMap((e) => entryKinds(settings.cloud, e)))];
+  if (listed.includes(kind)) return { via: 'listed', kinds: listed };
   // An endpoint the operator configured for the kind (DIAGNOSE_ARM_ENDPOINT, e.g. Azure Stack Hub) is trusted as configured.
   const configured = kindOf(kind).configuredEndpoint?.(settings);
-  if (configured && u.origin === new URL(configured).origin) return [];
-  const knownHost = isServiceHost(settings.cloud, kind, hostname) || allowed.includes(hostname);
-  if (!knownHost) {
-    return refuse(
-      'host-not-allowed',
-      `${hostname} is neither a ${kindOf(kind).nouns.hosts} host of ${settings.cloud.name} (${serviceHostPattern(settings.cloud, kind)}) nor listed in DIAGNOSE_ALLOWED_HOSTS`,
-    );
+  if (configured && u.origin === new URL(configured).origin) return { via: 'service' };
+  const serviceHost = isServiceHost(settings.cloud, kind, hostname);
+  if (serviceHost && port === '443') return { via: 'service' };
+  const listedForKind = entries.some((e) => entryKinds(settings.cloud, e).includes(kind));
+  if (!serviceHost && !listedForKind) {
+    const otherKinds = [...new Set(entries.flatMap((e) => entryKinds(settings.cloud, e)))];
+    const why = entries.length
+      ? otherKinds.length
+        ? `is listed in DIAGNOSE_ALLOWED_HOSTS only for ${otherKinds.join(', ')}, not for ${kind} (list ${kind}:${hostname} to allow it)`
+        : `is listed in DIAGNOSE_ALLOWED_HOSTS without a kind, and a plain entry only counts for a host in a service's own domain (list ${kind}:${hostname} to allow it)`
+      : `is neither a ${kindOf(kind).nouns.hosts} host of ${settings.cloud.name} (${serviceHostPattern(settings.cloud, kind)}) nor listed in DIAGNOSE_ALLOWED_HOSTS`;
+    return refuse('host-not-allowed', `${hostname} ${why}`);
   }
-  if (port !== '443') return refuse('port-not-allowed', `port ${port} is not allowed for ${hostname}; DIAGNOSE_ALLOWED_HOSTS would have to list ${hostname}:${port}`);
-  return [];
+  return refuse('port-not-allowed', `port ${port} is not allowed for ${hostname}; DIAGNOSE_ALLOWED_HOSTS would have to list ${hostname}:${port}`);
 }
 
 /**
@@ -87,7 +104,7 @@ function urlRefusals(raw: string, kind: TargetKind, parameter: string, settings:
  * as a schema error) and again on the parsed targets that will be used.
  */
 export function adHocRefusals(items: readonly unknown[], settings: Settings): Refusal[] {
-  const audiences = KIND_NAMES.flatMap((k) => [settings.cloud.audiences[k], ...settings.cloud.alsoAccepted[k]]);
+  const audiences = KINDS.flatMap((k) => [settings.cloud.audiences[k], ...settings.cloud.alsoAccepted[k]]);
   return items.flatMap((item, i): Refusal[] => {
     if (!item || typeof item !== 'object') return [];
     const rec = item as Record<string, unknown>;
@@ -97,14 +114,26 @@ export function adHocRefusals(items: readonly unknown[], settings: Settings): Re
     // The field that decides where the token goes (ARM's is optional: absent = the configured endpoint).
     const field = kindOf(kind).urlField;
     const url = rec[field];
-    if (typeof url === 'string') refusals.push(...urlRefusals(url, kind, `body[${i}].${field}`, settings));
+    // No URL (ARM without `endpoint`) means the configured ARM endpoint: a service of the cloud.
+    const reach: Reach | undefined = typeof url === 'string' ? reachOf(url, kind, `body[${i}].${field}`, settings) : { via: 'service' };
+    if (reach && 'refusal' in reach) refusals.push(reach.refusal);
     const audience = rec.audience;
-    if (typeof audience === 'string' && !audiences.some((a) => sameAudience(a, audience.trim()))) {
-      refusals.push({
-        rule: 'audience-not-allowed',
-        parameter: `body[${i}].audience`,
-        message: `audience-not-allowed: ${audience.slice(0, 200)} is not an audience of ${settings.cloud.name}'s services; a token for it is not minted on a caller's say-so`,
-      });
+    if (typeof audience === 'string') {
+      const parameter = `body[${i}].audience`;
+      if (!audiences.some((a) => sameAudience(a, audience.trim()))) {
+        refusals.push({
+          rule: 'audience-not-allowed',
+          parameter,
+          message: `audience-not-allowed: ${audience.slice(0, 200)} is not an audience of ${settings.cloud.name}'s services; a token for it is not minted on a caller's say-so`,
+        });
+      } else if (reach && 'kinds' in reach && !reach.kinds.some((k) => audienceAccepted(settings.cloud, k, audience.trim()))) {
+        // A host reached through DIAGNOSE_ALLOWED_HOSTS gets tokens only for the kinds its entry lists.
+        refusals.push({
+          rule: 'audience-not-allowed',
+          parameter,
+          message: `audience-not-allowed: ${audience.slice(0, 200)} is not an audience of ${reach.kinds.join(', ')}, the only kinds DIAGNOSE_ALLOWED_HOSTS lists for this host; its token does not go there`,
+        });
+      }
     }
     return refusals;
   });

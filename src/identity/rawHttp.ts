@@ -2,13 +2,15 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Transport } from '../verdict';
 import { decodeClaims } from '../engine/claims';
+import { rememberSecret } from '../http/redact';
 import { hostPort, transportFromError } from '../engine/transport';
 import type { RawProbeResult, SourceRequest } from './sources/types';
 
 /**
  * One request in a platform's own protocol, bounded, read up to a cap, never thrown: the wire under the raw probes.
  * `proxy` sends it through an HTTP proxy (absolute URI in the request line, as HttpProxyAgent does) to compare with
- * the direct path. Header values (identity header, Arc key, …) go on the wire only.
+ * the direct path. Header values (identity header, Arc key, proxy credentials) and form values (a client assertion)
+ * go on the wire only — and are remembered by the redactor, so no echo of them can reach an output (SECURITY.md).
  */
 
 export interface RawAnswer {
@@ -33,12 +35,17 @@ export function sendRaw(request: SourceRequest, opts: { timeoutMs: number; signa
     Accept: 'application/json',
     ...(body !== undefined ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) } : {}),
   };
+  // Accept/Metadata/Content-* carry nothing secret; every other header or form value may (and short ones are ignored).
+  for (const [name, value] of Object.entries(headers)) if (!/^(accept|metadata|content-type|content-length|host)$/i.test(name)) rememberSecret(value);
+  for (const value of Object.values(request.form ?? {})) rememberSecret(value);
   const https_ = url.protocol === 'https:';
   let requestOptions: http.RequestOptions;
   if (opts.proxy && !https_) {
     if (opts.proxy.username) {
       const creds = `${decodeURIComponent(opts.proxy.username)}:${decodeURIComponent(opts.proxy.password)}`;
       headers['Proxy-Authorization'] = `Basic ${Buffer.from(creds).toString('base64')}`;
+      rememberSecret(creds);
+      rememberSecret(headers['Proxy-Authorization']);
     }
     headers.Host = url.host;
     requestOptions = { host: opts.proxy.hostname, port: Number(opts.proxy.port || 80), path: url.href, method: request.method, headers, signal };
@@ -52,7 +59,14 @@ export function sendRaw(request: SourceRequest, opts: { timeoutMs: number; signa
       let size = 0;
       res.on('data', (c: Buffer) => {
         size += c.length;
-        if (size <= MAX_BODY) chunks.push(c);
+        if (size <= MAX_BODY) {
+          chunks.push(c);
+          return;
+        }
+        // A token answer is a few KB: past the cap, stop reading and close the connection instead of draining it.
+        chunks.length = 0;
+        done({ status: res.statusCode, transport: { kind: 'malformed', endpoint, detail: `the answer passed the raw probe's cap of ${MAX_BODY / 1024} KiB; the connection was cut` } });
+        req.destroy();
       });
       res.on('error', (err) => done({ status: res.statusCode, transport: transportFromError(err, { endpoint, timedOut: own.aborted }) }));
       res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
@@ -84,6 +98,7 @@ export function summariseAnswer(status: number, body: string | undefined, endpoi
     if (!token) {
       return { status, tokenIssued: false, transport: { kind: 'malformed', endpoint, detail: 'answered 2xx with a body that is not a token response' } };
     }
+    rememberSecret(token);
     const claims = decodeClaims(token);
     return { status, tokenIssued: true, ...(claims?.aud ? { tokenAudience: claims.aud } : {}), ...(claims?.oid ? { tokenPrincipalId: claims.oid } : {}) };
   }

@@ -135,7 +135,11 @@ function diagnoseOperation(method: 'get' | 'post') {
           ? 'A query parameter is unknown, repeated or malformed; a target name is not configured; the body is not JSON, not 1 to 16 targets, or breaks the target schema; or ?target= comes with a body.'
           : 'A query parameter is unknown, repeated or malformed, or a target name is not configured.',
       ),
-      '401': { description: 'On Azure: the function key is missing or wrong. The Functions host answers this, without a body.' },
+      '401': {
+        description:
+          'The function key is missing or wrong. On Azure the Functions host answers this, without a body; the container image and `npm run serve` with DIAGNOSE_API_KEY answer it as a problem.',
+        content: { 'application/problem+json': { schema: ref('Problem') } },
+      },
       '429': {
         ...problem(
           'Too busy: the admission queue is full, a queued turn would eat the deadline, or too many wait-mode (?waitSeconds=) requests are held. Nothing was diagnosed; retry after Retry-After.',

@@ -151,10 +151,33 @@ export function renderText(raw: Verdict): string {
         for (const line of c.fix) out.push(...wrapFixLine(line, TEXT_WIDTH, '  '));
       }
     }
+    out.push(...localChainLines(raw.checks));
     out.push('');
   }
   out.push(...wrapProse(`${STATUS_LABEL[verdict.status]}: ${verdict.summary}`, TEXT_WIDTH, '  '));
   return `${out.join('\n')}\n`;
+}
+
+/** Off Azure (DIAGNOSE_LOCAL_CHAIN / --local-chain): the developer credential chain, once per audience it ran for. */
+function localChainLines(checks: Check[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const c of checks) {
+    const chain = c.evidence.localChain;
+    if (!chain || seen.has(c.audience)) continue;
+    seen.add(c.audience);
+    const clean = (s: string) => s.replace(/[\t\r\n]/g, ' ').replace(CONTROLS, '');
+    out.push('', fit(`Local credential chain for ${clean(c.audience)} (no managed identity here):`, TEXT_WIDTH));
+    for (const step of chain.steps) {
+      const detail = step.outcome === 'succeeded'
+        ? [step.principalId && `principal ${step.principalId}`, step.tenantId && `tenant ${step.tenantId}`].filter(Boolean).join(', ')
+        : step.reason ?? '';
+      const head = `  ${fit(step.credential, 28).padEnd(28)} ${step.outcome.padEnd(11)} `;
+      out.push(`${head}${fit(clean(detail), TEXT_WIDTH - head.length)}`.trimEnd());
+    }
+    out.push(...wrapProse(clean(chain.hint), TEXT_WIDTH - 2, '  ').map((l) => `  ${l}`));
+  }
+  return out;
 }
 
 // C0/C1 controls (an escape sequence in a claim, a stray tab) would colour a log or break the columns.

@@ -18,6 +18,8 @@ export interface ProbeContext {
   audience: string;
   /** The URL to call, from the target (or its kind's configured default, e.g. the ARM endpoint). No trailing slash for ARM. */
   endpoint: string;
+  /** DIAGNOSE_MAX_RESPONSE_BYTES: the SDK client's transport reads no more than this (src/wire/boundedClient.ts). */
+  maxResponseBytes: number;
 }
 
 export interface Correlation {

@@ -23,7 +23,7 @@ beforeAll(async () => {
   impostor = await startFakeVault(world, { name: 'impostor', hostName: 'localhost' });
   const p = world.ports;
   // The world serves real host names on odd ports; the operator allows exactly those, as host:port.
-  const allowed = [`kv-ok.vault.azure.net:${p.keyVault}`, `kv-norole.vault.azure.net:${p.keyVault}`, `stok.blob.core.windows.net:${p.storage}`, `management.azure.com:${p.arm}`, impostor.host];
+  const allowed = [`kv-ok.vault.azure.net:${p.keyVault}`, `kv-norole.vault.azure.net:${p.keyVault}`, `stok.blob.core.windows.net:${p.storage}`, `management.azure.com:${p.arm}`, `keyVaultSecret:${impostor.host}`];
   svc = await startService(serviceEnv(world, { DIAGNOSE_ALLOWED_HOSTS: allowed.join(',') }));
 }, 60_000);
 

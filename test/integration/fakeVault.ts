@@ -31,7 +31,14 @@ export interface FakeVault {
 
 export async function startFakeVault(
   world: World,
-  opts: { name: string; delayMs?: number; challengeResource?: string; hostName?: string },
+  opts: {
+    name: string;
+    delayMs?: number;
+    challengeResource?: string;
+    hostName?: string;
+    /** Answer an authorized request with a 500 whose message quotes only the bearer token's signature part. */
+    echoSignature?: boolean;
+  },
 ): Promise<FakeVault> {
   // The world keeps its server certificate beside its CA file; it covers *.vault.azure.net, localhost and 127.0.0.1.
   const dir = path.dirname(world.caFile);
@@ -58,6 +65,14 @@ export async function startFakeVault(
     req.resume();
     setTimeout(() => {
       const name = (req.url ?? '').split('?')[0]!.split('/').filter(Boolean)[1] ?? 'secret';
+      if (opts.echoSignature && req.headers.authorization) {
+        const signature = req.headers.authorization.split('.').at(-1) ?? '';
+        const echo = JSON.stringify({ error: { code: 'InternalError', message: `upstream refused signature ${signature}` } });
+        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(echo) });
+        finish();
+        res.end(echo);
+        return;
+      }
       const body = req.headers.authorization
         ? JSON.stringify({
             value: secretValue,

@@ -28,7 +28,7 @@ describe('README', () => {
   it('reads in five minutes: at most 300 lines, in run order', () => {
     expect(readme.split('\n').length).toBeLessThanOrEqual(300);
     const headings = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]!);
-    expect(headings).toEqual(['Quick start (no Azure account needed)', 'Deploy with azd', 'Gate a pipeline', 'Settings', 'Reading a verdict', 'Causes', 'More']);
+    expect(headings).toEqual(['Quick start (no Azure account needed)', 'Deploy with azd', 'Gate a pipeline', 'Where it runs', 'Settings', 'Reading a verdict', 'Causes', 'More']);
   });
 
   it('carries the cause table exactly as the catalog renders it (run `npm run docs` after changing causes)', () => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import zlib from 'node:zlib';
 import type { Socket } from 'node:net';
 
 /**
@@ -18,7 +19,11 @@ export type Fault =
   /** Send headers, then one body byte every 500 ms, forever. */
   | 'slowloris'
   /** A 5xx whose body is neither JSON nor XML though the content type says it is. */
-  | 'malformed';
+  | 'malformed'
+  /** 200 with a 1 GiB body, streamed as fast as the client reads (a hostile or broken server). */
+  | 'huge_body'
+  /** 200, `content-encoding: gzip`, about 1 MB on the wire that decodes to 1 GiB of zeros. */
+  | 'gzip_bomb';
 
 export type FaultKind = Extract<Fault, string> | 'status';
 
@@ -77,12 +82,53 @@ const HANDLERS: { [K in FaultKind]: (ctx: FaultContext, fault: Fault) => void } 
     res.on('close', () => clearInterval(timer));
     track(timer);
   },
+  huge_body({ res, contentType }) {
+    res.writeHead(200, { 'content-type': contentType, 'content-length': GiB });
+    stream(res, Buffer.alloc(1024 * 1024, 'x'), GiB);
+  },
+  gzip_bomb({ res, contentType }) {
+    const body = gzipBomb();
+    res.writeHead(200, { 'content-type': contentType, 'content-encoding': 'gzip', 'content-length': body.length });
+    stream(res, body, body.length);
+  },
   malformed({ res, contentType }) {
     const body = '<html><body>502 Bad Gateway</body></html>\u0000\u00ff{"error":';
     res.writeHead(502, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
     res.end(body);
   },
 };
+
+const GiB = 1024 * 1024 * 1024;
+let bomb: Buffer | undefined;
+
+/**
+ * 1 GiB of zeros in ~1 MB: gzip members may be concatenated (RFC 1952) and a decoder reads them all, so one 16 MiB
+ * member repeated 64 times is the bomb without ever compressing (or holding) a gibibyte here.
+ */
+export function gzipBomb(): Buffer {
+  if (!bomb) {
+    const member = zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
+    bomb = Buffer.concat(Array.from({ length: GiB / (16 * 1024 * 1024) }, () => member));
+  }
+  return bomb;
+}
+
+/** Write `total` bytes of `chunk` repeated, honouring back-pressure, until done or the client goes away. */
+function stream(res: ServerResponse, chunk: Buffer, total: number): void {
+  let sent = 0;
+  const pump = () => {
+    while (sent < total && !res.destroyed) {
+      const piece = total - sent >= chunk.length ? chunk : chunk.subarray(0, total - sent);
+      sent += piece.length;
+      if (!res.write(piece)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    if (!res.destroyed) res.end();
+  };
+  pump();
+}
 
 /** Plays `fault` on the exchange. Returns true when it did (the caller must then do nothing else). */
 export function applyFault(fault: Fault | undefined, ctx: FaultContext): boolean {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Counters, HostState, Identity, IdentityFault, WorldState } from './model';
 import { handleHostProtocol, HOST_PROTOCOL_PATHS, type HostProtocol } from './hostIdentity';
+import { applyFault } from './faults';
 import { sendJson, startService, type Service } from './service';
 
 /**
@@ -127,6 +128,10 @@ function handle(deps: IdentityDeps, req: IncomingMessage, res: ServerResponse): 
   // A broken endpoint is broken for every request, well-formed or not.
   const fault = target.fault;
   if (fault === 'silent') return;
+  if (fault === 'huge_body' || fault === 'gzip_bomb') {
+    applyFault(fault, { req, res, contentType: 'application/json; charset=utf-8', track: () => undefined });
+    return;
+  }
   if (typeof fault === 'object') {
     res.writeHead(fault.status, { 'content-type': 'application/json; charset=utf-8' });
     res.end(fault.body ?? JSON.stringify({ error: 'server_error', error_description: `HTTP ${fault.status}` }));

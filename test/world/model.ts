@@ -106,7 +106,10 @@ export type IdentityFault =
   | 'refuse'
   | 'malformed'
   | 'non_jwt'
-  | 'no_expires_on';
+  | 'no_expires_on'
+  /** The same hostile answers a target can give (see faults.ts). */
+  | 'huge_body'
+  | 'gzip_bomb';
 
 /**
  * One more host beside the default app host, reached through the identity server's `/hosts/<name>/…` prefix: its own

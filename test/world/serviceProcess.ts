@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, SERVER_JS } from './paths';
 import { VerdictSchema, type Verdict } from '../../src/verdict';
@@ -29,6 +30,10 @@ export interface RunningService {
   logs(): string;
   /** Every response body received so far. */
   replies(): string[];
+  /** Whether the process is still running (it must survive anything a dependency answers). */
+  alive?(): boolean;
+  /** Peak resident memory of the process so far, in bytes (Linux /proc; undefined elsewhere). */
+  peakRssBytes?(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -90,6 +95,15 @@ export async function startService(
     },
     logs: () => output,
     replies: () => replies,
+    alive: () => child.exitCode === null && !child.signalCode,
+    peakRssBytes: () => {
+      try {
+        const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+        return kb ? Number(kb) * 1024 : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     stop: () => stopChild(child),
   };
 }

@@ -1,5 +1,6 @@
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { roleById, scopeCovers } from '../../catalog/roles';
+import { boundedHttpClient } from '../../wire/boundedClient';
 import { correlationFrom, guarded, type Probe } from '../probe';
 import type { ArmResourceTarget } from './index';
 
@@ -19,6 +20,7 @@ export const probeArmResource: Probe<ArmResourceTarget> = (target, ctx) => {
       // Without credentialScopes the scope would be derived from the endpoint (wrong for a non-default port).
       credentialScopes: [`${audience.replace(/\/+$/, '')}/.default`],
       retryOptions: { maxRetries: 0 },
+      httpClient: boundedHttpClient(ctx.maxResponseBytes),
     });
     let headers: unknown;
     const filter = ctx.oid ? `assignedTo('${ctx.oid}')` : 'atScope()';

@@ -1,4 +1,5 @@
 import { SecretClient } from '@azure/keyvault-secrets';
+import { boundedHttpClient } from '../../wire/boundedClient';
 import { correlationFrom, guarded, type Probe } from '../probe';
 import type { KeyVaultSecretTarget } from './index';
 
@@ -10,7 +11,10 @@ import type { KeyVaultSecretTarget } from './index';
 export const probeKeyVaultSecret: Probe<KeyVaultSecretTarget> = (target, ctx) =>
   guarded(target.vaultUrl, ctx, async () => {
     // No retries: the first answer is the evidence (a retried 429 or 503 would hide it and spend the deadline).
-    const client = new SecretClient(target.vaultUrl, ctx.credential, { retryOptions: { maxRetries: 0 } });
+    const client = new SecretClient(target.vaultUrl, ctx.credential, {
+      retryOptions: { maxRetries: 0 },
+      httpClient: boundedHttpClient(ctx.maxResponseBytes),
+    });
     let headers: unknown;
     const secret = await client.getSecret(target.secretName, {
       abortSignal: ctx.signal,

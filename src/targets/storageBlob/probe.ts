@@ -1,4 +1,5 @@
-import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobServiceClient, newPipeline } from '@azure/storage-blob';
+import { boundedHttpClient } from '../../wire/boundedClient';
 import { correlationFrom, guarded, type CallOutcome, type Probe } from '../probe';
 import type { StorageBlobTarget } from './index';
 
@@ -9,7 +10,11 @@ import type { StorageBlobTarget } from './index';
  */
 export const probeStorageBlob: Probe<StorageBlobTarget> = (target, ctx) =>
   guarded(target.accountUrl, ctx, async (): Promise<CallOutcome> => {
-    const service = new BlobServiceClient(target.accountUrl, ctx.credential, { retryOptions: { maxTries: 1 } });
+    const pipeline = newPipeline(ctx.credential, { retryOptions: { maxTries: 1 } });
+    // Storage takes only a v1 (core-http) client in its options; the v2 client its pipeline converts that into is
+    // cached on the pipeline, so the capped client goes there. test/integration/hostileAnswers.test.ts proves it holds.
+    (pipeline as unknown as { _coreHttpClient?: unknown })._coreHttpClient = boundedHttpClient(ctx.maxResponseBytes);
+    const service = new BlobServiceClient(target.accountUrl, pipeline);
     const container = service.getContainerClient(target.container);
     if (target.blobName) {
       const blobClient = container.getBlobClient(target.blobName);
@@ -21,7 +26,9 @@ export const probeStorageBlob: Probe<StorageBlobTarget> = (target, ctx) =>
         // Ask again with a 1-byte GET, which carries it; the same data action, no more.
         const status = (err as { statusCode?: number }).statusCode;
         if (status === undefined || status < 400 || status === 404 || status === 429 || status >= 500) throw err;
-        await blobClient.download(0, 1, { abortSignal: ctx.signal });
+        const ranged = await blobClient.download(0, 1, { abortSignal: ctx.signal });
+        // Should it answer 2xx after all, its body is never read: close it rather than leave the socket waiting.
+        (ranged.readableStreamBody as { destroy?: () => void } | undefined)?.destroy?.();
         throw err;
       }
       return {

@@ -78,11 +78,52 @@ describe('the ad-hoc host policy', () => {
   });
 
   it('lets DIAGNOSE_ALLOWED_HOSTS add a host on 443, or on a port when it lists host:port', () => {
-    const settings = settingsFor({ DIAGNOSE_ALLOWED_HOSTS: 'kv.internal.contoso.com, kv1.vault.azure.net:8443' });
+    const settings = settingsFor({ DIAGNOSE_ALLOWED_HOSTS: 'keyVaultSecret:kv.internal.contoso.com, kv1.vault.azure.net:8443' });
     expect(parse([kv('https://kv.internal.contoso.com')], settings).ok).toBe(true);
     expect(parse([kv('https://kv1.vault.azure.net:8443')], settings).ok).toBe(true);
     expect(refusal([kv('https://kv.internal.contoso.com:444')], settings).problem.errors?.[0]?.message).toMatch(/^port-not-allowed/);
     expect(refusal([kv('https://kv2.vault.azure.net:8443')], settings).problem.errors?.[0]?.message).toMatch(/^port-not-allowed/);
+  });
+
+  describe('each DIAGNOSE_ALLOWED_HOSTS entry counts only for the kinds it is listed for', () => {
+    const listed = settingsFor({
+      DIAGNOSE_ALLOWED_HOSTS: 'keyVaultSecret:kv.example.internal, kv1.vault.azure.net:8443, storageBlob:st.example.internal:8443, plain.example.internal',
+    });
+    const first = (targets: unknown) => refusal(targets, listed).problem.errors?.[0]?.message;
+
+    it('admits a kind-qualified host for its kind, and a plain entry in a service domain for that service', () => {
+      expect(parse([kv('https://kv.example.internal')], listed).ok).toBe(true);
+      expect(parse([kv('https://kv1.vault.azure.net:8443')], listed).ok).toBe(true);
+      expect(parse([blob('https://st.example.internal:8443')], listed).ok).toBe(true);
+    });
+
+    it.each([
+      ['a Key Vault host as a storage account', blob('https://kv.example.internal')],
+      ['a Key Vault host as the ARM endpoint', arm('https://kv.example.internal')],
+      ['a plain vault entry as a storage account', blob('https://kv1.vault.azure.net:8443')],
+      ['a plain vault entry as the ARM endpoint', arm('https://kv1.vault.azure.net:8443')],
+      ['a storage host as a vault', kv('https://st.example.internal:8443')],
+      ['a plain entry outside every service domain, as a vault', kv('https://plain.example.internal')],
+      ['a plain entry outside every service domain, as ARM', arm('https://plain.example.internal')],
+    ])('refuses %s (host-not-allowed, naming the kind to list)', (_label, target) => {
+      expect(first([target])).toMatch(/^host-not-allowed: .*(only for|without a kind)/);
+    });
+
+    it.each([
+      ['ARM', 'https://management.azure.com/'],
+      ['Storage', 'https://storage.azure.com'],
+    ])("refuses the audience of %s on a host listed only for Key Vault (audience-not-allowed)", (_label, audience) => {
+      expect(first([kv('https://kv.example.internal', { audience })])).toMatch(/^audience-not-allowed: .*only kinds DIAGNOSE_ALLOWED_HOSTS lists/);
+      expect(first([kv('https://kv1.vault.azure.net:8443', { audience })])).toMatch(/^audience-not-allowed/);
+    });
+
+    it("accepts the listed kind's own audience on a listed host", () => {
+      expect(parse([kv('https://kv.example.internal', { audience: 'https://vault.azure.net' })], listed).ok).toBe(true);
+    });
+
+    it('refuses a kind the syntax does not know, naming the setting', () => {
+      expect(() => settingsFor({ DIAGNOSE_ALLOWED_HOSTS: 'sqlDatabase:db.example.internal' })).toThrow(/DIAGNOSE_ALLOWED_HOSTS/);
+    });
   });
 
   it('trusts the ARM endpoint the operator configured (DIAGNOSE_ARM_ENDPOINT), and only that origin', () => {
