@@ -1,6 +1,6 @@
 import { audienceAccepted, forbiddenCode } from '../targets/registry';
 import type { Settings, Target } from '../config';
-import type { CallFailure } from '../targets/probe';
+import type { CallFailure } from '../wire/callFailure';
 import type { Cause, Claims, Transport } from '../verdict';
 import { issuerTenant } from './claims';
 import { onAppServicePlatform, type AcquisitionFailure, type EndpointProbes } from './identity';

@@ -2,7 +2,7 @@ import { CAUSE_CATALOG, categoryOf } from '../catalog/causes';
 import { HOST_CAUSES, hostSpecificFix } from '../catalog/hostCauses';
 import type { Settings, Target } from '../config';
 import { probe } from '../targets';
-import type { CallFailure, Correlation } from '../targets/probe';
+import type { CallFailure, Correlation } from '../wire/callFailure';
 import {
   worstStatus,
   type Cause,

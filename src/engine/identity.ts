@@ -9,7 +9,7 @@ import { decodeClaims } from './claims';
 import { raceSignal, type Deadline } from './deadline';
 import { proxyFor, type ProxyUse } from './proxy';
 import { identityRequestUrl, rawProbe, type RawProbeResult } from './rawProbe';
-import { hostPort, transportFromError } from './transport';
+import { hostPort, transportFromError } from '../wire/transport';
 import { detectSource } from '../identity/sources';
 import type { IdentityProtocol } from '../verdict';
 import { boundedHttpClient, isResponseTooLarge } from '../wire/boundedClient';

@@ -5,7 +5,7 @@ import { roleAssignmentList } from '../targets/commands';
 import { kindOf } from '../targets/registry';
 import { grantsAction, grantsDataAction, roleById, scopeCovers, type BuiltInRole } from '../catalog/roles';
 import type { Settings, Target } from '../config';
-import { callFailureFromError } from '../targets/probe';
+import { callFailureFromError } from '../wire/callFailure';
 import type { RoleEvidence } from '../verdict';
 import { boundedHttpClient } from '../wire/boundedClient';
 

@@ -1,5 +1,5 @@
 import type { Transport, TransportKind } from '../verdict';
-import { isResponseTooLarge, RESPONSE_TOO_LARGE } from '../wire/boundedClient';
+import { isResponseTooLarge, RESPONSE_TOO_LARGE } from './boundedClient';
 
 /**
  * Name the transport failure an error stands for. The SDKs wrap Node's socket errors in RestError but keep the
