@@ -1,6 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
 import type { BaseTarget } from './kind';
-import type { Transport } from '../verdict';
 import { callFailureFromError, type CallFailure, type Correlation } from '../wire/callFailure';
 
 export { correlationFrom, type CallFailure, type Correlation } from '../wire/callFailure';
