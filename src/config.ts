@@ -201,6 +201,12 @@ export interface Platform {
   msiSecret: () => string | undefined;
 }
 
+/**
+ * Everything the service reads from its environment, parsed once by `loadSettings` (the only reader of process.env):
+ * the identity to use and expect, the cloud (with every registered kind's audiences and hosts), the configured
+ * targets, limits and the platform's own variables. Secret values (the identity header, API keys) sit behind
+ * functions so the object can be logged or serialised without them.
+ */
 export interface Settings {
   targets: Target[];
   clientId?: string;

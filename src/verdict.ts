@@ -279,6 +279,7 @@ export const PropagationSchema = z.object({
 });
 export type Propagation = z.infer<typeof PropagationSchema>;
 
+/** One target's result: its cause (a stable string pipelines script against), stage, category, evidence and fix. */
 export const CheckSchema = z.object({
   target: z.string(),
   kind: KindSchema,
@@ -302,6 +303,10 @@ export const CheckSchema = z.object({
 });
 export type Check = z.infer<typeof CheckSchema>;
 
+/**
+ * The verdict: the public contract of `/api/diagnose`, the CLI and every output format. Fields are added, never
+ * renamed; `status` is the worst check's; `kind` enums and cause strings derive from the registry and the catalog.
+ */
 export const VerdictSchema = z.object({
   status: StatusSchema,
   summary: z.string(),

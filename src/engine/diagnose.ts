@@ -32,6 +32,12 @@ export interface DiagnoseOptions {
   arrivedAt?: number;
 }
 
+/**
+ * Diagnose `targets` with the identity `settings` describe: one token per distinct audience, each target's probe in
+ * parallel, everything within `settings.timeoutMs` (counted from `options.arrivedAt` when the request queued first).
+ * Resolves to a verdict — one check per target, in order — and never rejects for a failing dependency: a broken
+ * endpoint, a refusal or a timeout is a cause in the verdict, a bug of ours is `diagnostic_error`.
+ */
 export async function diagnose(settings: Settings, targets: Target[], options: DiagnoseOptions = {}): Promise<Verdict> {
   const started = Math.min(options.arrivedAt ?? Date.now(), Date.now());
   const deadline = new Deadline(Math.max(1, settings.timeoutMs - (Date.now() - started)), options.signal);
