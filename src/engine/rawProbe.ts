@@ -42,7 +42,10 @@ export async function rawProbe(
     if (challenge.ok) answer = await sendRaw({ ...request, headers: { ...request.headers, Authorization: challenge.authorization } }, opts);
   }
   const elapsedMs = Date.now() - started;
-  if (answer.status === undefined) return { ...base, transport: answer.transport, ...(keyFile ? { keyFile } : {}), elapsedMs };
+  // No answer, or one cut at the raw probe's cap (its status is kept, its body was never read whole).
+  if (answer.status === undefined || answer.transport) {
+    return { ...base, ...(answer.status !== undefined ? { status: answer.status } : {}), transport: answer.transport, ...(keyFile ? { keyFile } : {}), elapsedMs };
+  }
   return { ...base, ...summariseAnswer(answer.status, answer.body, endpoint), ...(keyFile ? { keyFile } : {}), elapsedMs };
 }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startWorld, type World } from '../world';
+import { RG_APP, SYSTEM_IDENTITY, TENANT_ID, USER_IDENTITY, startWorld, type World } from '../world';
 import { HOSTILE_MESSAGE, serviceEnv, stageHostileVault, stageStandardWorld, standardTargets } from '../world/scenario';
 import { REPO_ROOT } from '../world/paths';
 import type { Verdict } from '../../src/verdict';
@@ -54,7 +54,7 @@ async function open(url: string): Promise<Page> {
 beforeAll(async () => {
   world = await startWorld();
   await stageStandardWorld(world);
-  const targets = [...standardTargets(world), stageHostileVault(world)];
+  const targets = [...standardTargets(world), stageHostileVault(world), stageFreshGrant(world)];
   const onePerKind = JSON.stringify(standardTargets(world).filter((t: { name: string }) => ['kv-ok', 'blob-ok', 'arm-ok'].includes(t.name)));
   [svc, noIdentity, browser] = await Promise.all([
     startService(serviceEnv(world, { DIAGNOSE_TARGETS: JSON.stringify(targets) })),
@@ -70,6 +70,17 @@ beforeAll(async () => {
   // Opened without ?format=: the browser's own Accept header is what selects HTML.
   page = await open(`${svc.url}/api/diagnose`);
 }, 60_000);
+
+/** A vault whose Key Vault Secrets User grant is 90 s old: still inside its 10-minute window. */
+function stageFreshGrant(w: World) {
+  const name = 'kv-fresh';
+  const resourceId = `${RG_APP}/providers/Microsoft.KeyVault/vaults/${name}`;
+  w.state.vaults.push({ name, resourceId, tenantId: TENANT_ID, authorization: 'rbac', secrets: { 'app-secret': 'fresh' } });
+  w.state.arm.resources.push(resourceId);
+  const createdOn = new Date(Date.now() - 90_000);
+  for (const p of [SYSTEM_IDENTITY.principalId, USER_IDENTITY.principalId]) w.grant(p, 'keyVaultSecretsUser', resourceId, { createdOn, propagationDelaySeconds: 600 });
+  return { name, kind: 'keyVaultSecret', vaultUrl: w.vaultUrl(name), secretName: 'app-secret', resourceId };
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -92,7 +103,7 @@ describe('the HTML report in Chromium', () => {
       expect(await c.locator('.cause strong').textContent()).toBe(check.title);
       causes.add(check.cause);
     }
-    expect([...causes].sort()).toEqual(['authorized', 'resource_not_found', 'role_missing', 'target_error', 'wrong_audience']);
+    expect([...causes].sort()).toEqual(['authorized', 'propagation_pending', 'resource_not_found', 'role_missing', 'target_error', 'wrong_audience']);
   });
 
   it('marks the step where each chain broke, visibly and only there', async () => {
@@ -129,6 +140,13 @@ describe('the HTML report in Chromium', () => {
     const c = card(page, 'kv-norole');
     expect(await c.locator('table.claims tr[data-claim="oid"] td').nth(1).textContent()).toBe(verdict.identity.principalId);
     expect(await c.locator('code.service-code').textContent()).toBe('Forbidden/ForbiddenByRbac');
+    // Nothing was granted (the role look-up says so): there is nothing to wait for.
+    expect(await c.locator('.hint[data-hint="propagation"]').count()).toBe(0);
+  });
+
+  it('shows the propagation hint for a grant made a minute and a half ago', async () => {
+    const c = card(page, 'kv-fresh');
+    expect(await c.getAttribute('data-cause')).toBe('propagation_pending');
     expect(await c.locator('.hint[data-hint="propagation"]').isVisible()).toBe(true);
   });
 

@@ -108,6 +108,8 @@ async function probeTokenExchange(s: Settings, audience: string, opts: ProbeOpti
   const { evidence, assertion } = await readFederatedToken(file, Math.floor(Date.now() / 1000));
   if (!assertion) return { ...base, federatedToken: evidence, error: 'not_probed', errorDescription: 'the projected service-account token could not be read', elapsedMs: Date.now() - started };
   const answer = await sendRaw({ ...request, form: { ...request.form, client_assertion: assertion } }, opts);
-  if (answer.status === undefined) return { ...base, federatedToken: evidence, transport: answer.transport, elapsedMs: Date.now() - started };
+  if (answer.status === undefined || answer.transport) {
+    return { ...base, federatedToken: evidence, ...(answer.status !== undefined ? { status: answer.status } : {}), transport: answer.transport, elapsedMs: Date.now() - started };
+  }
   return { ...base, federatedToken: evidence, ...summariseAnswer(answer.status, answer.body, endpoint), elapsedMs: Date.now() - started };
 }
