@@ -337,41 +337,9 @@ export const VerdictSchema = z.object({
 });
 export type Verdict = z.infer<typeof VerdictSchema>;
 
-/** RFC 9457 problem details, the body of every 4xx/5xx that is not a verdict. */
-export const ProblemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
-  errors: z.array(z.object({ parameter: z.string(), message: z.string() })).optional(),
-});
-export type Problem = z.infer<typeof ProblemSchema>;
-
 const ORDER: Record<Status, number> = { pass: 0, warn: 1, fail: 2 };
 export function worstStatus(statuses: Iterable<Status>): Status {
   let worst: Status = 'pass';
   for (const s of statuses) if (ORDER[s] > ORDER[worst]) worst = s;
   return worst;
 }
-
-/**
- * GET /api/health — application/health+json after the IETF health-check draft (draft-inadarei-api-health-check).
- * Checks are keyed "<target>:authorized"; `output` is the cause code only unless HEALTH_DETAILS=true.
- */
-export const HealthCheckSchema = z.object({
-  componentId: z.string().optional(),
-  componentType: z.string(),
-  status: StatusSchema,
-  time: z.string(),
-  output: z.string().optional(),
-  observedValue: z.string().optional(),
-});
-export const HealthSchema = z.object({
-  status: StatusSchema,
-  version: z.string().optional(),
-  description: z.string().optional(),
-  output: z.string().optional(),
-  checks: z.record(z.string(), z.array(HealthCheckSchema)),
-});
-export type Health = z.infer<typeof HealthSchema>;
