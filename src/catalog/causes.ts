@@ -400,7 +400,6 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     symptom: '404 SecretNotFound / ContainerNotFound / BlobNotFound / ResourceNotFound.',
     remedy: 'fix the name in `DIAGNOSE_TARGETS`, or create the resource',
     explain: (ctx) =>
-      kindOf<Target>(ctx.target).explain?.resource_not_found?.(ctx as KindContext<Target>) ??
       `${svc(ctx)} answered 404 — which it only does after authorization passed: the identity may read, but the ${kindOf(ctx.target).object(ctx.target)} does not exist.`,
     fix: (ctx) => kindFix(ctx, 'resource_not_found') ?? [comment(`fix target "${ctx.target.name}" in DIAGNOSE_TARGETS, or create what is missing`)],
   },
@@ -480,6 +479,11 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
 
 function firstLine(s: string): string {
   return s.split(/\r?\n/)[0]!.slice(0, 300);
+}
+
+/** A cause's explanation: the target kind's own wording when it has one (src/targets/<kind>/), else the catalog's. */
+export function explainCause(cause: Cause, ctx: CauseContext): string {
+  return kindOf<Target>(ctx.target).explain?.[cause]?.(ctx as KindContext<Target>) ?? CAUSE_CATALOG[cause].explain(ctx);
 }
 
 export function categoryOf(cause: Cause, stage: Stage): Category {

@@ -1,4 +1,4 @@
-import { CAUSE_CATALOG, categoryOf } from '../catalog/causes';
+import { CAUSE_CATALOG, categoryOf, explainCause } from '../catalog/causes';
 import { HOST_CAUSES, hostSpecificFix } from '../catalog/hostCauses';
 import type { Settings } from '../config';
 import { worstStatus, type Check, type HostKind, type Verdict } from '../verdict';
@@ -53,7 +53,7 @@ export function toCheck(f: Finding, settings: Settings, hostKind: HostKind): Che
     ...(f.claims ? { claims: f.claims } : {}),
     evidence: f.evidence,
     // A source's own cause already reads its raw probe (Entra's answer, the key file); the generic reading would blur it.
-    explanation: [entry.explain(ctx), f.stage === 'token' && !(f.cause in HOST_CAUSES) ? f.evidence.identityEndpoint?.rawProbe?.explanation : undefined].filter(Boolean).join(' '),
+    explanation: [explainCause(f.cause, ctx), f.stage === 'token' && !(f.cause in HOST_CAUSES) ? f.evidence.identityEndpoint?.rawProbe?.explanation : undefined].filter(Boolean).join(' '),
     ...(f.propagation ? { propagation: f.propagation } : {}),
     fix: hostSpecificFix(f.cause, ctx) ?? entry.fix(ctx),
     durationMs: f.durationMs,
