@@ -1,5 +1,5 @@
-import { CAUSE_CATALOG, categoryOf, explainCause } from '../catalog/causes';
-import { HOST_CAUSES, hostSpecificFix } from '../catalog/hostCauses';
+import { CAUSE_CATALOG, categoryOf, explainCause } from '../advice/causes';
+import { HOST_CAUSES, hostSpecificFix } from '../advice/hostCauses';
 import type { Settings } from '../config';
 import { worstStatus, type Check, type HostKind, type Verdict } from '../verdict';
 import { resolveHostKind } from './hostKind';

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import type { AuthorizationManagementClient } from '@azure/arm-authorization';
-import type { CommandContext } from '../catalog/commands';
+import type { CommandContext } from '../advice/commands';
 import { roleAssignmentList } from '../targets/commands';
 import { kindOf } from '../targets/registry';
 import { grantsAction, grantsDataAction, roleById, scopeCovers, type BuiltInRole } from '../catalog/roles';

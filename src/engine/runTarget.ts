@@ -2,7 +2,7 @@ import type { Settings, Target } from '../config';
 import { probe } from '../targets';
 import { type Cause, type Claims, type Evidence, type Propagation, type RoleEvidence, type Stage } from '../verdict';
 import { classifyAcquisition, classifyCallFailure, overlayIdentity } from './classify';
-import { isGuid } from '../catalog/commands';
+import { isGuid } from '../advice/commands';
 import { roleAssignmentList } from '../targets/commands';
 import { kindOf } from '../targets/registry';
 import { decideWithRoles, propagationHint } from './propagation';

@@ -1,11 +1,11 @@
-import { resourceIdOr, assignee, type CommandContext } from '../catalog/commands';
+import { resourceIdOr, assignee, type CommandContext } from '../advice/commands';
 import type { Settings } from '../config';
-import { oneLine, sh } from '../catalog/shell';
+import { oneLine, sh } from '../advice/shell';
 import { kindOf, type Target } from './registry';
 
 /**
  * Fix-command builders that need to know the target's kind: its resource id look-up, the scope to grant at, its host.
- * Each asks the kind module (src/targets/<kind>/index.ts); values are quoted by src/catalog/shell.ts.
+ * Each asks the kind module (src/targets/<kind>/index.ts); values are quoted by src/advice/shell.ts.
  */
 
 /** The ARM id of the target's resource as a shell word: the configured id, or a sub-command that looks it up. */

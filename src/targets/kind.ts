@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { CloudName } from '../catalog/clouds';
-import type { CommandContext } from '../catalog/commands';
+import type { CommandContext } from '../advice/commands';
 import type { BuiltInRole, Plane } from '../catalog/roles';
 import type { Cause, Evidence, Propagation, Stage } from '../verdict';
 import type { Probe } from './probe';

@@ -1,6 +1,6 @@
 import { CLOUD_NAMES } from '../../src/catalog/clouds';
-import { categoryOf } from '../../src/catalog/causes';
-import { sh } from '../../src/catalog/shell';
+import { categoryOf } from '../../src/advice/causes';
+import { sh } from '../../src/advice/shell';
 import { loadSettings } from '../../src/config';
 import { adHocRefusals } from '../../src/http/adHocTargets';
 import { KINDS, type TargetKindName } from '../../src/targets/registry';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { resourceIdOr } from '../../catalog/commands';
+import { resourceIdOr } from '../../advice/commands';
 import { CLOUD_FACTS, CLOUD_NAMES, type CloudName } from '../../catalog/clouds';
 import { ROLES } from '../../catalog/roles';
-import { comment, sh } from '../../catalog/shell';
+import { comment, sh } from '../../advice/shell';
 import { armId, baseFields, httpsUrl } from '../fields';
 import type { TargetKind } from '../kind';
 

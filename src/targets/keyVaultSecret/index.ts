@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { assignee, privateLinkFix, resourceIdOr } from '../../catalog/commands';
+import { assignee, privateLinkFix, resourceIdOr } from '../../advice/commands';
 import { ROLES } from '../../catalog/roles';
-import { comment, idOr } from '../../catalog/shell';
+import { comment, idOr } from '../../advice/shell';
 import { baseFields, httpsUrl } from '../fields';
 import type { TargetKind } from '../kind';
 

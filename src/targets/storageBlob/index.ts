@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { privateLinkFix, resourceIdOr } from '../../catalog/commands';
+import { privateLinkFix, resourceIdOr } from '../../advice/commands';
 import { ROLES } from '../../catalog/roles';
-import { comment, idOr, sh } from '../../catalog/shell';
+import { comment, idOr, sh } from '../../advice/shell';
 import { baseFields, httpsUrl } from '../fields';
 import type { TargetKind } from '../kind';
 

@@ -5,7 +5,7 @@ import { comment, GUID, idOr, lookup, wellFormedArmId } from './shell';
 /**
  * Builders for the `az` lines a fix is made of, with real values filled in wherever the host, the token or the target
  * configuration knows them, and a look-up sub-command where they do not. Never a client secret: the fix is always an
- * assignment or a role. Every value goes through src/catalog/shell.ts: quoted for bash, or a placeholder when it is
+ * assignment or a role. Every value goes through src/advice/shell.ts: quoted for bash, or a placeholder when it is
  * not a well-formed id; the builders here return shell words, the `…Text` helpers return prose.
  */
 
