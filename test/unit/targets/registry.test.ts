@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { CLOUD_NAMES } from '../../../src/catalog/clouds';
 import { ROLES } from '../../../src/catalog/roles';
 import { TargetListSchema } from '../../../src/config';
@@ -49,5 +51,17 @@ describe('the registry of target kinds', () => {
     // Another kind's code means nothing here.
     expect(forbiddenCode('armResource', 'AuthorizationPermissionMismatch', undefined)).toBeUndefined();
     expect(forbiddenCode('keyVaultSecret', 'Forbidden', 'toString')).toBeUndefined();
+  });
+
+  it('is the only place outside the kind folders that knows a kind by name: no branching on a kind elsewhere in src', () => {
+    const src = path.resolve(__dirname, '../../../src');
+    const files = (fs.readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.startsWith(`targets${path.sep}`));
+    const names = KINDS.map((k) => k.kind).join('|');
+    const branching = new RegExp(`case '(${names})'|kind [!=]== '(${names})'|\\.(${names})\\b`);
+    const hits = files.flatMap((f) =>
+      fs.readFileSync(path.join(src, f), 'utf8').split('\n').map((line, i) => ({ at: `src/${f}:${i + 1}`, line })).filter(({ line }) => branching.test(line)),
+    );
+    expect(files.length).toBeGreaterThan(20);
+    expect(hits).toEqual([]);
   });
 });
