@@ -35,6 +35,8 @@ export interface StormPhase {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /** When some answers were not 2xx: what /api/health's output said right after the phase. */
+  healthSaid?: string;
   statusCodes: Record<string, number>;
 }
 
@@ -101,9 +103,11 @@ export async function runP3(ctx: BenchContext): Promise<{ result: P3Result; goal
       const rate = perConnection * options.stormConnections;
       log(`P3: paced storm, ${options.stormRequests} requests at ${rate}/s on ${options.stormConnections} connections (HEALTH_CACHE_SECONDS=${W})`);
       const paced = await storm(url, options.stormConnections, options.stormRequests, rate);
+      const pacedSaid = paced.non2xx ? await saidBy(svc) : undefined;
       log(`P3: burst, ${options.stormRequests} requests as fast as they are answered`);
       const burst = await storm(url, options.stormConnections, options.stormRequests);
-      phases = [toPhase(`paced (${rate}/s: ${perConnection} per connection at each second)`, paced), toPhase('burst (unpaced)', burst)];
+      const burstSaid = burst.non2xx ? await saidBy(svc) : undefined;
+      phases = [toPhase(`paced (${rate}/s: ${perConnection} per connection at each second)`, paced, pacedSaid), toPhase('burst (unpaced)', burst, burstSaid)];
       sample();
     } finally {
       clearInterval(sampler);
@@ -138,7 +142,7 @@ export async function runP3(ctx: BenchContext): Promise<{ result: P3Result; goal
       ...phases.map((p) => ({
         id: `P3 ${p.label.split(' ')[0]}`,
         measure: `/api/health, ${p.requests} requests at concurrency ${options.stormConnections}, ${p.label}`,
-        value: `p50 ${ms(p.latencyMs.p50)}, p99 ${ms(p.latencyMs.p99)}, ${p.rps} req/s, ${p.errors} errors, ${p.non2xx} non-2xx`,
+        value: `p50 ${ms(p.latencyMs.p50)}, p99 ${ms(p.latencyMs.p99)}, ${p.rps} req/s, ${p.errors} errors, ${p.non2xx} non-2xx${p.healthSaid ? ` (${Object.entries(p.statusCodes).map(([c, n]) => `${n}× ${c}`).join(', ')}; health then said: ${p.healthSaid})` : ''}`,
         goal: '0 errors',
         pass: p.errors === 0 && p.non2xx === 0,
       })),
@@ -167,7 +171,16 @@ function storm(url: string, connections: number, amount: number, overallRate?: n
   return autocannon({ url, connections, amount, timeout: 10, ...(overallRate ? { overallRate } : {}) });
 }
 
-function toPhase(label: string, r: autocannon.Result): StormPhase {
+/** What /api/health said right after a phase that saw non-2xx answers (its cause codes), so the report shows why. */
+async function saidBy(svc: { get(p: string): Promise<{ value: string }> }): Promise<string> {
+  try {
+    return (JSON.parse((await svc.get('/api/health')).value) as { output?: string }).output ?? '';
+  } catch (err) {
+    return `(could not read /api/health: ${(err as Error).message})`;
+  }
+}
+
+function toPhase(label: string, r: autocannon.Result, said?: string): StormPhase {
   const statusCodes: Record<string, number> = {};
   for (const [code, v] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = v.count ?? 0;
   return {
@@ -180,5 +193,6 @@ function toPhase(label: string, r: autocannon.Result): StormPhase {
     timeouts: r.timeouts,
     non2xx: r.non2xx,
     statusCodes,
+    ...(said !== undefined ? { healthSaid: said } : {}),
   };
 }
