@@ -15,8 +15,11 @@
  * TLS handshakes, JSON and CPU are not in the model: they are the overhead the ratio shows.
  */
 
-export type TargetKind = 'keyVaultSecret' | 'storageBlob' | 'armResource';
-export const TARGET_KINDS: readonly TargetKind[] = ['keyVaultSecret', 'storageBlob', 'armResource'];
+import { KIND_NAMES, type TargetKindName } from '../src/targets/registry';
+
+/** The registered target kinds (src/targets/registry.ts): the bench stages and calibrates each. */
+export type TargetKind = TargetKindName;
+export const TARGET_KINDS: readonly TargetKind[] = KIND_NAMES;
 
 /** A diagnose target as the model sees it. */
 export interface PathTarget {

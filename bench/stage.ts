@@ -1,4 +1,4 @@
-import { CLOUDS } from '../src/catalog/clouds';
+import { CLOUDS } from '../src/targets/registry';
 import { KV_OK_ID, RG_APP, ST_OK_ID, SYSTEM_IDENTITY, TENANT_ID, USER_IDENTITY, type DiagnoseTarget, type World } from '../test/world';
 import { trimSlash, type PathTarget, type TargetKind } from './criticalPath';
 

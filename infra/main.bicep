@@ -95,8 +95,8 @@ func idSegment(id string, index int) string => length(split(id, '/')) > index ? 
 // The first `count` segments of an ARM id: the vault of a secret id, the account of a container id.
 func idPrefix(id string, count int) string => join(take(split(id, '/'), count), '/')
 
-// One row per kind of dependency: the DIAGNOSE_TARGETS entry (shaped like TargetSchema in src/config.ts), the least
-// role its probe needs (OPERATIONS in src/catalog/operations.ts) and the scope to grant it on. Adding a kind is one
+// One row per kind of dependency: the DIAGNOSE_TARGETS entry (shaped like its kind's schema, src/targets/<kind>/), the least
+// role its probe needs (its kind's operation, listed in src/targets/registry.ts) and the scope to grant it on. Adding a kind is one
 // row here and one test fixture, never another copy of the grant.
 var dependencies = [
   {

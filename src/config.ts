@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { CLOUDS, CLOUD_NAMES, type Cloud, type TargetKind } from './catalog/clouds';
+import { CLOUD_NAMES } from './catalog/clouds';
+import { CLOUDS, KIND_NAMES, TargetSchema, type Cloud, type TargetKindName } from './targets/registry';
+import { httpsUrl } from './targets/fields';
 
 /**
  * The only reader of process.env. App settings are parsed once, with zod, into typed Settings; a bad value fails
@@ -11,67 +13,8 @@ import { CLOUDS, CLOUD_NAMES, type Cloud, type TargetKind } from './catalog/clou
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const guid = (what: string) => z.string().trim().regex(GUID, `expected a GUID (${what})`);
 
-const httpsUrl = (example: string) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => {
-      try {
-        const u = new URL(v);
-        return u.protocol === 'https:' && !u.username && !u.password;
-      } catch {
-        return false;
-      }
-    }, `expected an https URL without credentials, like ${example}`);
-
-const armId = z
-  .string()
-  .trim()
-  .regex(/^\/subscriptions\/[^/]+(\/.*)?$/i, 'expected an ARM resource id starting with /subscriptions/<id>');
-
-const base = {
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, ".", "_" or "-" (max 64)'),
-  /** ARM id of the vault / storage account: used for fix commands and role look-ups. */
-  resourceId: armId.optional(),
-  /** Overrides the cloud's audience for this kind: a wrong value here is exactly what the verdict must catch. */
-  audience: z.string().trim().min(1).optional(),
-};
-
-export const KeyVaultSecretTargetSchema = z.object({
-  ...base,
-  kind: z.literal('keyVaultSecret'),
-  vaultUrl: httpsUrl('https://<vault>.vault.azure.net'),
-  secretName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, 'expected a Key Vault secret name (letters, digits, "-")'),
-});
-
-export const StorageBlobTargetSchema = z.object({
-  ...base,
-  kind: z.literal('storageBlob'),
-  accountUrl: httpsUrl('https://<account>.blob.core.windows.net'),
-  container: z
-    .string()
-    .regex(/^(\$root|[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9])$/, 'expected a container name (3-63 lowercase letters, digits, "-")'),
-  blobName: z.string().min(1).max(1024).optional(),
-});
-
-export const ArmResourceTargetSchema = z.object({
-  ...base,
-  kind: z.literal('armResource'),
-  resourceId: armId,
-  endpoint: httpsUrl('https://management.azure.com').optional(),
-});
-
-export const TargetSchema = z.discriminatedUnion('kind', [
-  KeyVaultSecretTargetSchema,
-  StorageBlobTargetSchema,
-  ArmResourceTargetSchema,
-]);
-export type Target = z.infer<typeof TargetSchema>;
-export type KeyVaultSecretTarget = z.infer<typeof KeyVaultSecretTargetSchema>;
-export type StorageBlobTarget = z.infer<typeof StorageBlobTargetSchema>;
-export type ArmResourceTarget = z.infer<typeof ArmResourceTargetSchema>;
+export { TargetSchema, type Target } from './targets/registry';
+import type { Target } from './targets/registry';
 
 export const TargetListSchema = z
   .array(TargetSchema)
@@ -97,13 +40,13 @@ const boolFlag = z
   .enum(['true', 'false', '1', '0', 'TRUE', 'FALSE', 'True', 'False'], { message: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v.toLowerCase() === 'true');
 
-const HOST_KINDS: readonly TargetKind[] = ['keyVaultSecret', 'storageBlob', 'armResource'];
+const HOST_KINDS: readonly TargetKindName[] = KIND_NAMES;
 const ALLOWED_HOST_EXPECTED = `expected entries like host, host:port or kind:host[:port] (kind one of ${HOST_KINDS.join(', ')}), separated by commas`;
 
 /** One DIAGNOSE_ALLOWED_HOSTS entry: a host (and port) the entry's kind — or, unqualified, the host's own kind — may reach. */
 export interface AllowedHost {
   /** Set when the entry named its kind; unset for the plain form. */
-  kind?: TargetKind;
+  kind?: TargetKindName;
   /** Lower case. */
   hostname: string;
   /** Set only when the entry named one ("443" otherwise implied). */
@@ -258,6 +201,12 @@ export interface Platform {
   msiSecret: () => string | undefined;
 }
 
+/**
+ * Everything the service reads from its environment, parsed once by `loadSettings` (the only reader of process.env):
+ * the identity to use and expect, the cloud (with every registered kind's audiences and hosts), the configured
+ * targets, limits and the platform's own variables. Secret values (the identity header, API keys) sit behind
+ * functions so the object can be logged or serialised without them.
+ */
 export interface Settings {
   targets: Target[];
   clientId?: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KIND_NAMES } from './targets/registry';
 
 /**
  * The verdict: the public contract pipelines and probes script against. Field names and cause strings are kept
@@ -52,7 +53,8 @@ export type Status = z.infer<typeof StatusSchema>;
 export const StageSchema = z.enum(['token', 'call']);
 export type Stage = z.infer<typeof StageSchema>;
 
-export const KindSchema = z.enum(['keyVaultSecret', 'storageBlob', 'armResource']);
+/** The registered target kinds (src/targets/registry.ts). */
+export const KindSchema = z.enum(KIND_NAMES);
 
 // Added after the first six: 'aks' (a Kubernetes pod: workload identity, or the node's IMDS), 'arc' (Arc-enabled
 // server), 'serviceFabric', 'cloudShell', 'machineLearning'. Scale-set instances report 'vm' (same IMDS protocol).
@@ -277,6 +279,7 @@ export const PropagationSchema = z.object({
 });
 export type Propagation = z.infer<typeof PropagationSchema>;
 
+/** One target's result: its cause (a stable string pipelines script against), stage, category, evidence and fix. */
 export const CheckSchema = z.object({
   target: z.string(),
   kind: KindSchema,
@@ -300,6 +303,10 @@ export const CheckSchema = z.object({
 });
 export type Check = z.infer<typeof CheckSchema>;
 
+/**
+ * The verdict: the public contract of `/api/diagnose`, the CLI and every output format. Fields are added, never
+ * renamed; `status` is the worst check's; `kind` enums and cause strings derive from the registry and the catalog.
+ */
 export const VerdictSchema = z.object({
   status: StatusSchema,
   summary: z.string(),
@@ -330,41 +337,9 @@ export const VerdictSchema = z.object({
 });
 export type Verdict = z.infer<typeof VerdictSchema>;
 
-/** RFC 9457 problem details, the body of every 4xx/5xx that is not a verdict. */
-export const ProblemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
-  errors: z.array(z.object({ parameter: z.string(), message: z.string() })).optional(),
-});
-export type Problem = z.infer<typeof ProblemSchema>;
-
 const ORDER: Record<Status, number> = { pass: 0, warn: 1, fail: 2 };
 export function worstStatus(statuses: Iterable<Status>): Status {
   let worst: Status = 'pass';
   for (const s of statuses) if (ORDER[s] > ORDER[worst]) worst = s;
   return worst;
 }
-
-/**
- * GET /api/health — application/health+json after the IETF health-check draft (draft-inadarei-api-health-check).
- * Checks are keyed "<target>:authorized"; `output` is the cause code only unless HEALTH_DETAILS=true.
- */
-export const HealthCheckSchema = z.object({
-  componentId: z.string().optional(),
-  componentType: z.string(),
-  status: StatusSchema,
-  time: z.string(),
-  output: z.string().optional(),
-  observedValue: z.string().optional(),
-});
-export const HealthSchema = z.object({
-  status: StatusSchema,
-  version: z.string().optional(),
-  description: z.string().optional(),
-  output: z.string().optional(),
-  checks: z.record(z.string(), z.array(HealthCheckSchema)),
-});
-export type Health = z.infer<typeof HealthSchema>;

@@ -1,7 +1,6 @@
-import { audienceAccepted } from '../catalog/clouds';
-import { forbiddenCode } from '../catalog/forbiddenCodes';
+import { audienceAccepted, forbiddenCode } from '../targets/registry';
 import type { Settings, Target } from '../config';
-import type { CallFailure } from '../targets/probe';
+import type { CallFailure } from '../wire/callFailure';
 import type { Cause, Claims, Transport } from '../verdict';
 import { issuerTenant } from './claims';
 import { onAppServicePlatform, type AcquisitionFailure, type EndpointProbes } from './identity';
@@ -102,7 +101,7 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
   if (status === 403) {
     // Storage answers some token failures with 403 AuthenticationFailed: a 403 that is authentication, not a role.
     if (failure.errorCode === 'AuthenticationFailed' || failure.errorCode === 'InvalidAuthenticationInfo') return authenticationCause(input);
-    // Read by the service's own code (catalog/forbiddenCodes.ts). An unknown code is not dressed up as a missing
+    // Read by the service's own code (its kind's error dialect, src/targets/<kind>/). An unknown code is not dressed up as a missing
     // role: forbidden_other carries the service's words.
     return forbiddenCode(input.target.kind, failure.errorCode, failure.innerErrorCode)?.cause ?? 'forbidden_other';
   }

@@ -9,10 +9,11 @@ import { decodeClaims } from './claims';
 import { raceSignal, type Deadline } from './deadline';
 import { proxyFor, type ProxyUse } from './proxy';
 import { identityRequestUrl, rawProbe, type RawProbeResult } from './rawProbe';
-import { hostPort, transportFromError } from './transport';
+import { hostPort, transportFromError } from '../wire/transport';
 import { detectSource } from '../identity/sources';
+import { jsonObject, summariseAnswer } from '../identity/rawHttp';
 import type { IdentityProtocol } from '../verdict';
-import { boundedHttpClient, isResponseTooLarge } from './boundedClient';
+import { boundedHttpClient, isResponseTooLarge } from '../wire/boundedClient';
 
 /**
  * Token acquisition with ManagedIdentityCredential, bounded and observed.
@@ -191,24 +192,14 @@ function credentialFor(settings: Settings): ManagedIdentityCredential {
   return credential;
 }
 
+/**
+ * What the SDK's token request was answered, read by the one reader of token-endpoint bodies the raw probe uses too
+ * (src/identity/rawHttp.ts): a 2xx is well formed when it holds an access_token; an error says its code and words.
+ */
 function summariseBody(status: number, body: string | null | undefined): Omit<Exchange, 'elapsedMs'> {
-  let json: unknown;
-  try {
-    json = body ? JSON.parse(body) : undefined;
-  } catch {
-    json = undefined;
-  }
-  const obj = json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
-  if (status >= 200 && status < 300) {
-    return { status, wellFormed: !!obj && typeof obj.access_token === 'string' };
-  }
-  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 500) : undefined);
-  // IMDS answers {error, error_description}; App Service's token service {statusCode, message}.
-  return {
-    status,
-    error: text(obj?.error) ?? (obj ? undefined : 'unparseable_body'),
-    errorDescription: text(obj?.error_description) ?? text(obj?.message) ?? text(obj?.Message),
-  };
+  if (status >= 200 && status < 300) return { status, wellFormed: typeof jsonObject(body ?? undefined)?.access_token === 'string' };
+  const { error, errorDescription } = summariseAnswer(status, body ?? undefined, undefined);
+  return { status, error, errorDescription };
 }
 
 /**

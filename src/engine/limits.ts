@@ -1,4 +1,4 @@
-import { targetHost } from '../catalog/commands';
+import { targetHost } from '../targets/commands';
 import type { Settings, Target } from '../config';
 import type { CallOutcome } from '../targets/probe';
 import { Deadline } from './deadline';

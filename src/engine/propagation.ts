@@ -1,4 +1,4 @@
-import { OPERATIONS } from '../catalog/operations';
+import { kindOf } from '../targets/registry';
 import { permissionMatches } from '../catalog/roles';
 import type { Target } from '../config';
 import type { Cause, Claims, Propagation, RoleEvidence } from '../verdict';
@@ -69,7 +69,7 @@ export function decideWithRoles(cause: Cause, roles: RoleEvidence | undefined, c
 
 /** Only control-plane roles (Owner, Contributor, Reader…) where a data-plane role is needed: the classic trap. */
 export function controlPlaneTrap(target: Target, roles: RoleEvidence | undefined): string[] | undefined {
-  if (!roles?.lookedUp || OPERATIONS[target.kind].plane !== 'data') return undefined;
+  if (!roles?.lookedUp || kindOf(target).operation.plane !== 'data') return undefined;
   if (!roles.assignments.length || roles.assignments.some((a) => a.coversOperation || a.plane === 'data')) return undefined;
   return [...new Set(roles.assignments.map((a) => a.roleName))];
 }

@@ -1,12 +1,13 @@
 import type { TokenCredential } from '@azure/identity';
 import type { AuthorizationManagementClient } from '@azure/arm-authorization';
-import { roleAssignmentList, type CommandContext } from '../catalog/commands';
-import { OPERATIONS } from '../catalog/operations';
+import type { CommandContext } from '../advice/commands';
+import { roleAssignmentList } from '../targets/commands';
+import { kindOf } from '../targets/registry';
 import { grantsAction, grantsDataAction, roleById, scopeCovers, type BuiltInRole } from '../catalog/roles';
 import type { Settings, Target } from '../config';
-import { callFailureFromError } from '../targets/probe';
+import { callFailureFromError } from '../wire/callFailure';
 import type { RoleEvidence } from '../verdict';
-import { boundedHttpClient } from './boundedClient';
+import { boundedHttpClient } from '../wire/boundedClient';
 
 /**
  * After a 403: what does the identity hold at the target's scope? Control-plane reads, all covered by Reader
@@ -28,15 +29,15 @@ export async function lookupRoles(args: {
   const { target, scope, oid, credential, settings, signal } = args;
   const lookup = roleAssignmentList(args.commandContext);
   const subscriptionId = scope.split('/')[2] ?? '';
-  // Loaded on the first 403 (or ARM target), not at start: see src/targets/index.ts.
+  // Loaded on the first 403 (or ARM target), not at start: see src/targets/index.ts (dispatch).
   const { AuthorizationManagementClient } = await import('@azure/arm-authorization');
   const client = new AuthorizationManagementClient(credential, subscriptionId, {
     endpoint: settings.armEndpoint,
-    credentialScopes: [`${settings.cloud.audiences.armResource.replace(/\/+$/, '')}/.default`],
+    credentialScopes: [`${settings.cloud.armAudiences[0].replace(/\/+$/, '')}/.default`],
     retryOptions: { maxRetries: 0 },
     httpClient: boundedHttpClient(settings.maxResponseBytes),
   });
-  const op = OPERATIONS[target.kind];
+  const op = kindOf(target).operation;
   const touched = operationScope(target, scope);
   // The caller's own effective permissions need no role to read: kept even when listing assignments is refused.
   const effectiveRead = effectivePermissions(client, scope, signal);
@@ -123,10 +124,7 @@ function sameScope(a: string, b: string): boolean {
  * one container. ARM targets touch the resource itself.
  */
 export function operationScope(target: Target, resourceScope: string): string {
-  const base = resourceScope.replace(/\/+$/, '');
-  if (target.kind === 'keyVaultSecret') return `${base}/secrets/${target.secretName}`;
-  if (target.kind === 'storageBlob') return `${base}/blobServices/default/containers/${target.container}`;
-  return base;
+  return `${resourceScope.replace(/\/+$/, '')}${kindOf(target).scopes.touched(target)}`;
 }
 
 /** The caller's effective permissions, where ARM offers the read for this kind of scope (not for subscriptions). */

@@ -4,8 +4,8 @@ import { diagnose } from '../engine/diagnose';
 import { CoalescingCache } from '../health/coalescingCache';
 import { parameterErrors, problem } from '../http/problem';
 import { redactDeep } from '../http/redact';
-import { HEALTH_CONTENT_TYPE, healthOf, renderHealth } from '../output/health';
-import type { Health, Verdict } from '../verdict';
+import { HEALTH_CONTENT_TYPE, healthOf, renderHealth, type Health } from '../output/health';
+import type { Verdict } from '../verdict';
 
 /**
  * GET /api/health — for probes asking "is every dependency authorized right now?". Anonymous (App Service Health

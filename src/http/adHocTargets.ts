@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { audienceAccepted, sameAudience, type Cloud, type TargetKind } from '../catalog/clouds';
+import { sameAudience } from '../catalog/clouds';
+import { audienceAccepted, isKindName, kindOf, KIND_NAMES, type Cloud, type TargetKindName } from '../targets/registry';
 import { TargetListSchema, type AllowedHost, type Settings, type Target } from '../config';
 import { problem } from './problem';
 
@@ -42,22 +43,20 @@ export interface Refusal {
   message: string;
 }
 
-/** The URL field of each kind that decides where the token goes (ARM's is optional: absent = the cloud's endpoint). */
-const URL_FIELD: Record<TargetKind, string> = { keyVaultSecret: 'vaultUrl', storageBlob: 'accountUrl', armResource: 'endpoint' };
-const SERVICE: Record<TargetKind, string> = { keyVaultSecret: 'Key Vault', storageBlob: 'Blob Storage', armResource: 'Azure Resource Manager' };
+type TargetKind = TargetKindName;
 
 function serviceHostPattern(cloud: Cloud, kind: TargetKind): string {
-  return kind === 'armResource' ? cloud.dnsSuffixes.armResource : `<name>.${cloud.dnsSuffixes[kind]}`;
+  return kindOf(kind).hosts.shape === 'exactly' ? cloud.dnsSuffixes[kind] : `<name>.${cloud.dnsSuffixes[kind]}`;
 }
 
-/** Exactly one label under the service's suffix (`kv1.vault.azure.net`), or exactly the ARM endpoint's host. */
+/** Exactly one label under the service's suffix (`kv1.vault.azure.net`), or exactly its host (the ARM endpoint's). */
 function isServiceHost(cloud: Cloud, kind: TargetKind, hostname: string): boolean {
   const suffix = cloud.dnsSuffixes[kind];
-  if (kind === 'armResource') return hostname === suffix;
+  if (kindOf(kind).hosts.shape === 'exactly') return hostname === suffix;
   return hostname.endsWith(`.${suffix}`) && /^[a-z0-9-]+$/.test(hostname.slice(0, -suffix.length - 1));
 }
 
-const KINDS = Object.keys(URL_FIELD) as TargetKind[];
+const KINDS = KIND_NAMES;
 
 /** The kinds a DIAGNOSE_ALLOWED_HOSTS entry admits: the one it names, or (plain form) the kind whose service domain holds it. */
 function entryKinds(cloud: Cloud, entry: AllowedHost): TargetKind[] {
@@ -82,8 +81,9 @@ function reachOf(raw: string, kind: TargetKind, parameter: string, settings: Set
   const entries = settings.allowedHosts.filter((e) => e.hostname === hostname);
   const listed = [...new Set(entries.filter((e) => (e.port ?? '443') === port).flatMap((e) => entryKinds(settings.cloud, e)))];
   if (listed.includes(kind)) return { via: 'listed', kinds: listed };
-  // The ARM endpoint the operator configured (DIAGNOSE_ARM_ENDPOINT, e.g. Azure Stack Hub) is trusted as configured.
-  if (kind === 'armResource' && u.origin === new URL(settings.armEndpoint).origin) return { via: 'service' };
+  // An endpoint the operator configured for the kind (DIAGNOSE_ARM_ENDPOINT, e.g. Azure Stack Hub) is trusted as configured.
+  const configured = kindOf(kind).configuredEndpoint?.(settings);
+  if (configured && u.origin === new URL(configured).origin) return { via: 'service' };
   const serviceHost = isServiceHost(settings.cloud, kind, hostname);
   if (serviceHost && port === '443') return { via: 'service' };
   const listedForKind = entries.some((e) => entryKinds(settings.cloud, e).includes(kind));
@@ -93,7 +93,7 @@ function reachOf(raw: string, kind: TargetKind, parameter: string, settings: Set
       ? otherKinds.length
         ? `is listed in DIAGNOSE_ALLOWED_HOSTS only for ${otherKinds.join(', ')}, not for ${kind} (list ${kind}:${hostname} to allow it)`
         : `is listed in DIAGNOSE_ALLOWED_HOSTS without a kind, and a plain entry only counts for a host in a service's own domain (list ${kind}:${hostname} to allow it)`
-      : `is neither a ${SERVICE[kind]} host of ${settings.cloud.name} (${serviceHostPattern(settings.cloud, kind)}) nor listed in DIAGNOSE_ALLOWED_HOSTS`;
+      : `is neither a ${kindOf(kind).nouns.hosts} host of ${settings.cloud.name} (${serviceHostPattern(settings.cloud, kind)}) nor listed in DIAGNOSE_ALLOWED_HOSTS`;
     return refuse('host-not-allowed', `${hostname} ${why}`);
   }
   return refuse('port-not-allowed', `port ${port} is not allowed for ${hostname}; DIAGNOSE_ALLOWED_HOSTS would have to list ${hostname}:${port}`);
@@ -104,14 +104,15 @@ function reachOf(raw: string, kind: TargetKind, parameter: string, settings: Set
  * as a schema error) and again on the parsed targets that will be used.
  */
 export function adHocRefusals(items: readonly unknown[], settings: Settings): Refusal[] {
-  const audiences = (Object.keys(URL_FIELD) as TargetKind[]).flatMap((k) => [settings.cloud.audiences[k], ...settings.cloud.alsoAccepted[k]]);
+  const audiences = KINDS.flatMap((k) => [settings.cloud.audiences[k], ...settings.cloud.alsoAccepted[k]]);
   return items.flatMap((item, i): Refusal[] => {
     if (!item || typeof item !== 'object') return [];
     const rec = item as Record<string, unknown>;
-    const kind = typeof rec.kind === 'string' && Object.hasOwn(URL_FIELD, rec.kind) ? (rec.kind as TargetKind) : undefined;
+    const kind = isKindName(rec.kind) ? rec.kind : undefined;
     if (!kind) return [];
     const refusals: Refusal[] = [];
-    const field = URL_FIELD[kind];
+    // The field that decides where the token goes (ARM's is optional: absent = the configured endpoint).
+    const field = kindOf(kind).urlField;
     const url = rec[field];
     // No URL (ARM without `endpoint`) means the configured ARM endpoint: a service of the cloud.
     const reach: Reach | undefined = typeof url === 'string' ? reachOf(url, kind, `body[${i}].${field}`, settings) : { via: 'service' };

@@ -1,5 +1,16 @@
 import type { HttpResponseInit } from '@azure/functions';
-import type { Problem } from '../verdict';
+import { z } from 'zod';
+
+/** RFC 9457 problem details, the body of every 4xx/5xx that is not a verdict. */
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ parameter: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof ProblemSchema>;
 
 /** Headers every problem answer carries: never cached, never sniffed into something a browser would run. */
 export const PROBLEM_HEADERS = {

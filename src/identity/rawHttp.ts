@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { Transport } from '../verdict';
 import { decodeClaims } from '../engine/claims';
 import { rememberSecret } from '../http/redact';
-import { hostPort, transportFromError } from '../engine/transport';
+import { hostPort, transportFromError } from '../wire/transport';
 import type { RawProbeResult, SourceRequest } from './sources/types';
 
 /**

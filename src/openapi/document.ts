@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { FORMATS, MEDIA_TYPES } from '../output';
 import { AdHocTargetsBodySchema, MAX_AD_HOC_TARGETS, MAX_BODY_BYTES } from '../http/adHocTargets';
 import { DiagnoseQuerySchema } from '../http/diagnoseRequest';
-import { CheckSchema, HealthCheckSchema, HealthSchema, ProblemSchema, VerdictSchema } from '../verdict';
+import { CheckSchema, VerdictSchema } from '../verdict';
+import { ProblemSchema } from '../http/problem';
+import { HealthCheckSchema, HealthSchema } from '../output/health';
 
 /**
  * The OpenAPI 3.1 description of the HTTP API, generated from the same zod schemas the handlers parse and answer

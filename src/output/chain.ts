@@ -1,5 +1,6 @@
 import type { Check, Claims } from '../verdict';
 import { serviceCode } from './describe';
+import { kindOf } from '../targets/registry';
 
 /**
  * A check read as the chain it went through — acquire a token → read its claims → call the service → verdict — with
@@ -18,7 +19,6 @@ export interface ChainStep {
   detail: string;
 }
 
-const SERVICE = { keyVaultSecret: 'Key Vault', storageBlob: 'Storage', armResource: 'ARM' } as const;
 
 /** Claims that explain the cause, when the cause is about the token itself. */
 export const SUSPECT_CLAIMS: Partial<Record<Check['cause'], (keyof Claims)[]>> = {
@@ -76,7 +76,7 @@ export function chainOf(check: Check): ChainStep[] {
   else if (broken === 'claims') claimStep = { step: 'claims', state: bad, here: true, title: 'Read claims', detail: claimDetail };
   else claimStep = { step: 'claims', state: claims ? (suspect ? 'warn' : 'ok') : 'unknown', here: false, title: 'Read claims', detail: claimDetail };
 
-  const callTitle = `Call ${SERVICE[check.kind]}`;
+  const callTitle = `Call ${kindOf(check.kind).nouns.short}`;
   let call: ChainStep;
   if (broken === 'acquire') call = { step: 'call', state: 'skipped', here: false, title: callTitle, detail: 'not attempted' };
   else if (broken === 'call') call = { step: 'call', state: bad, here: true, title: callTitle, detail: callDetail(check) };

@@ -1,6 +1,8 @@
 import type { HttpResponseInit } from '@azure/functions';
-import { HealthSchema, type Check, type Health, type Verdict } from '../verdict';
+import { z } from 'zod';
+import { StatusSchema, type Check, type Verdict } from '../verdict';
 import { serviceCode } from './describe';
+import { KINDS } from '../targets/registry';
 
 /**
  * application/health+json after the IETF health-check draft (draft-inadarei-api-health-check): one entry per target
@@ -9,17 +11,37 @@ import { serviceCode } from './describe';
  * HEALTH_DETAILS=true an entry adds the explanation and the HTTP status, and the document the summary.
  */
 
+/**
+ * GET /api/health — application/health+json after the IETF health-check draft (draft-inadarei-api-health-check).
+ * Checks are keyed "<target>:authorized"; `output` is the cause code only unless HEALTH_DETAILS=true.
+ */
+export const HealthCheckSchema = z.object({
+  componentId: z.string().optional(),
+  componentType: z.string(),
+  status: StatusSchema,
+  time: z.string(),
+  output: z.string().optional(),
+  observedValue: z.string().optional(),
+});
+export const HealthSchema = z.object({
+  status: StatusSchema,
+  version: z.string().optional(),
+  description: z.string().optional(),
+  output: z.string().optional(),
+  checks: z.record(z.string(), z.array(HealthCheckSchema)),
+});
+export type Health = z.infer<typeof HealthSchema>;
+
 export const HEALTH_CONTENT_TYPE = 'application/health+json';
 
 /**
  * componentType per kind, from the draft's predefined values: a vault or a storage account holds data ("datastore");
  * Azure Resource Manager is a whole system we call ("system").
  */
-export const COMPONENT_TYPES: Readonly<Record<Check['kind'], string>> = {
-  keyVaultSecret: 'datastore',
-  storageBlob: 'datastore',
-  armResource: 'system',
-};
+export const COMPONENT_TYPES: Readonly<Record<Check['kind'], string>> = Object.fromEntries(KINDS.map((k) => [k.kind, k.componentType])) as Record<
+  Check['kind'],
+  string
+>;
 
 export interface HealthOptions {
   details: boolean;

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ClaimsSchema, type Check, type Claims, type Verdict } from '../verdict';
 import { chainOf, SUSPECT_CLAIMS } from './chain';
+import { kindOf } from '../targets/registry';
 import { bySeverity, isCommand, propagationHint, serviceCode, STATUS_LABEL } from './describe';
 import { REPORT_CSP_META, REPORT_CSS, REPORT_JS } from './htmlAssets';
 import { html, trusted, type SafeHtml } from './htmlTemplate';
@@ -13,7 +14,6 @@ import { html, trusted, type SafeHtml } from './htmlTemplate';
  * a setting goes through the escaping `html` tag.
  */
 
-const KIND_NOUN = { keyVaultSecret: 'Key Vault secret', storageBlob: 'Storage blob', armResource: 'ARM scope' } as const;
 const MARK = { ok: '\u2713', warn: '!', failed: '\u2717', skipped: '\u2013', unknown: '?' } as const;
 const CLAIM_KEYS = Object.keys(ClaimsSchema.shape) as (keyof Claims)[];
 
@@ -97,7 +97,7 @@ function card(check: Check): SafeHtml {
       }</li>`,
   );
   return html`<section class="check ${statusClass(check.status)}" id="${anchor(check.target)}" data-target="${check.target}" data-status="${check.status}" data-cause="${check.cause}">
-<h2><span class="badge">${STATUS_LABEL[check.status]}</span> <span class="name">${check.target}</span> <span class="kind">${KIND_NOUN[check.kind]}</span></h2>
+<h2><span class="badge">${STATUS_LABEL[check.status]}</span> <span class="name">${check.target}</span> <span class="kind">${kindOf(check.kind).nouns.target}</span></h2>
 <p class="cause"><strong>${check.title}</strong> · <code>${check.cause}</code> · ${check.category}${code ? html` · <code class="service-code">${code}</code>` : ''} · ${check.durationMs} ms</p>
 <ol class="chain" aria-label="acquire, claims, call, verdict">${steps}</ol>
 <p class="explanation">${check.explanation}</p>
@@ -117,7 +117,7 @@ export function renderHtml(verdict: Verdict): string {
   const overview = checks.length
     ? html`<table class="overview"><thead><tr><th>status</th><th>target</th><th>kind</th><th>cause</th><th>HTTP</th></tr></thead><tbody>${checks.map(
         (c) =>
-          html`<tr class="${statusClass(c.status)}"><td><span class="badge">${STATUS_LABEL[c.status]}</span></td><td><a href="#${anchor(c.target)}">${c.target}</a></td><td>${KIND_NOUN[c.kind]}</td><td><code>${c.cause}</code></td><td>${c.httpStatus ?? '\u2013'}</td></tr>`,
+          html`<tr class="${statusClass(c.status)}"><td><span class="badge">${STATUS_LABEL[c.status]}</span></td><td><a href="#${anchor(c.target)}">${c.target}</a></td><td>${kindOf(c.kind).nouns.target}</td><td><code>${c.cause}</code></td><td>${c.httpStatus ?? '\u2013'}</td></tr>`,
       )}</tbody></table>`
     : html`<p>No targets were diagnosed.</p>`;
   const page = html`<!doctype html>

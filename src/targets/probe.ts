@@ -1,154 +1,34 @@
 import type { TokenCredential } from '@azure/identity';
-import type { Settings, Target } from '../config';
-import type { Transport } from '../verdict';
-import { hostPort, transportFromError } from '../engine/transport';
+import type { BaseTarget } from './kind';
+import { callFailureFromError, type CallFailure, type Correlation } from '../wire/callFailure';
+
+export { correlationFrom, type CallFailure, type Correlation } from '../wire/callFailure';
 
 /**
- * The contract every target kind implements: same input (credential, deadline signal), same output (data).
- * A probe never throws; it returns what the service said.
+ * What a probe is given: a credential for its own audience, the deadline's signal, and where to call — nothing else
+ * of the settings. A probe never throws; it returns what the service said.
  */
 export interface ProbeContext {
+  /** Hands out tokens for `audience` only. */
   credential: TokenCredential;
   /** Fires at the diagnose deadline. */
   signal: AbortSignal;
   /** The token's oid, when the token decoded (used to narrow ARM look-ups to this principal). */
   oid?: string;
-  settings: Settings;
-}
-
-export interface Correlation {
-  requestId?: string;
-  clientRequestId?: string;
-  correlationId?: string;
-}
-
-export interface CallFailure extends Correlation {
-  httpStatus?: number;
-  errorCode?: string;
-  innerErrorCode?: string;
-  message?: string;
-  wwwAuthenticate?: string;
-  retryAfter?: string;
-  /** Storage's AuthenticationErrorDetail (e.g. "Audience validation failed."). */
-  authenticationDetail?: string;
-  transport?: Transport;
+  /** The audience the token is requested for (the target's override, else its kind's in the configured cloud). */
+  audience: string;
+  /** The URL to call, from the target (or its kind's configured default, e.g. the ARM endpoint). No trailing slash for ARM. */
+  endpoint: string;
+  /** DIAGNOSE_MAX_RESPONSE_BYTES: the SDK client's transport reads no more than this (src/wire/boundedClient.ts). */
+  maxResponseBytes: number;
 }
 
 export type CallOutcome =
   | { ok: true; httpStatus: number; result: Record<string, string | number | boolean | null>; correlation: Correlation }
   | { ok: false; failure: CallFailure };
 
-export type Probe<T extends Target> = (target: T, ctx: ProbeContext) => Promise<CallOutcome>;
-
-interface HeaderBag {
-  get(name: string): string | undefined;
-}
-
-function headerBag(h: unknown): HeaderBag | undefined {
-  if (!h || typeof h !== 'object') return undefined;
-  const maybe = h as { get?: unknown };
-  if (typeof maybe.get === 'function') return { get: (n) => (maybe.get as (n: string) => string | undefined).call(h, n) ?? undefined };
-  const rec = h as Record<string, unknown>;
-  return { get: (n) => { const k = Object.keys(rec).find((key) => key.toLowerCase() === n.toLowerCase()); return k && typeof rec[k] === 'string' ? (rec[k] as string) : undefined; } };
-}
-
-export function correlationFrom(headers: unknown, requestHeaders?: unknown): Correlation {
-  const h = headerBag(headers);
-  const rq = headerBag(requestHeaders);
-  const c: Correlation = {
-    requestId: h?.get('x-ms-request-id'),
-    clientRequestId: h?.get('x-ms-client-request-id') ?? rq?.get('x-ms-client-request-id'),
-    correlationId: h?.get('x-ms-correlation-request-id') ?? rq?.get('x-ms-correlation-request-id'),
-  };
-  return Object.fromEntries(Object.entries(c).filter(([, v]) => v)) as Correlation;
-}
-
-const MAX_MESSAGE = 1200;
-
-/** Find a property by case-insensitive name anywhere shallow in an object (SDKs rename `innererror`, XML keys vary). */
-function pick(obj: unknown, ...names: string[]): unknown {
-  if (!obj || typeof obj !== 'object') return undefined;
-  const rec = obj as Record<string, unknown>;
-  for (const n of names) {
-    // Direct access first: RestError keeps `response` and `request` non-enumerable.
-    if (rec[n] !== undefined && rec[n] !== null) return rec[n];
-    const k = Object.keys(rec).find((key) => key.toLowerCase() === n.toLowerCase());
-    if (k !== undefined && rec[k] !== undefined && rec[k] !== null) return rec[k];
-  }
-  return undefined;
-}
-const asText = (v: unknown) => (typeof v === 'string' && v.trim() ? v : undefined);
-
-function fromBody(text: string | undefined): { code?: string; inner?: string; message?: string; detail?: string } {
-  if (!text) return {};
-  try {
-    const json = JSON.parse(text) as unknown;
-    const error = pick(json, 'error') ?? json;
-    const inner = pick(error, 'innererror', 'innerError');
-    return { code: asText(pick(error, 'code')), inner: asText(pick(inner, 'code')), message: asText(pick(error, 'message')) };
-  } catch {
-    // Storage answers XML: <Error><Code/><Message/><AuthenticationErrorDetail/></Error>.
-    const tag = (t: string) => text.match(new RegExp(`<${t}>([\\s\\S]*?)</${t}>`))?.[1];
-    return { code: tag('Code'), message: tag('Message'), detail: tag('AuthenticationErrorDetail') };
-  }
-}
-
-/**
- * Turn whatever an SDK call threw into a CallFailure. Codes come from the service (the error body, x-ms-error-code),
- * never from message text; messages are kept, shortened, as evidence for a person.
- */
-export function callFailureFromError(err: unknown, opts: { url: string; deadlineSignal: AbortSignal; elapsedMs: number }): CallFailure {
-  const e = (err ?? {}) as Record<string, unknown>;
-  const response = pick(e, 'response') as { headers?: unknown; bodyAsText?: string; status?: number } | undefined;
-  const request = pick(e, 'request') as { headers?: unknown } | undefined;
-  const status = typeof e.statusCode === 'number' ? e.statusCode : typeof response?.status === 'number' ? response.status : undefined;
-  const h = headerBag(response?.headers);
-  if (status === undefined) {
-    // The SDK reads the body after the status line; when the connection drops mid-body it throws PARSE_ERROR with
-    // neither a status nor the socket error, so that code without a status is the reset.
-    const midBody = e.code === 'PARSE_ERROR'
-      ? { kind: 'reset' as const, endpoint: hostPort(opts.url), detail: 'the connection closed before the whole answer arrived', elapsedMs: opts.elapsedMs }
-      : undefined;
-    const transport = midBody ?? transportFromError(err, { endpoint: hostPort(opts.url), timedOut: false, elapsedMs: opts.elapsedMs }) ?? {
-      kind: 'other' as const,
-      endpoint: hostPort(opts.url),
-      detail: typeof e.message === 'string' ? e.message.slice(0, 300) : 'the request failed before any answer',
-    };
-    // An abort we did not cause is still an abort; one at our deadline is the deadline's.
-    if (transport.kind === 'aborted' && !opts.deadlineSignal.aborted) transport.kind = 'other';
-    return { transport, ...correlationFrom(undefined, request?.headers) };
-  }
-  const details = pick(e, 'details');
-  const body = fromBody(response?.bodyAsText ?? undefined);
-  const detailError = pick(details, 'error');
-  const errorCode =
-    h?.get('x-ms-error-code') ??
-    asText(pick(detailError, 'code')) ??
-    asText(pick(details, 'errorCode', 'code')) ??
-    body.code ??
-    asText(e.code);
-  const innerErrorCode =
-    asText(pick(pick(detailError, 'innerError', 'innererror'), 'code')) ?? body.inner;
-  // PARSE_ERROR is the SDK's code for a body it could not parse, not the service's: say that instead of quoting it.
-  const unparsed = e.code === 'PARSE_ERROR' && !body.code;
-  const message = (
-    unparsed
-      ? `The ${status} answer's body could not be parsed (neither JSON nor XML): ${(response?.bodyAsText ?? '').slice(0, 200)}`
-      : asText(pick(detailError, 'message')) ?? asText(pick(details, 'message')) ?? body.message ?? asText(e.message)
-  )?.slice(0, MAX_MESSAGE);
-  const authenticationDetail = asText(pick(details, 'authenticationErrorDetail', 'AuthenticationErrorDetail')) ?? body.detail;
-  const failure: CallFailure = {
-    httpStatus: status,
-    errorCode: errorCode === 'REQUEST_SEND_ERROR' || errorCode === 'PARSE_ERROR' ? undefined : errorCode,
-    innerErrorCode,
-    message,
-    wwwAuthenticate: h?.get('www-authenticate'),
-    retryAfter: h?.get('retry-after') ?? h?.get('x-ms-retry-after-ms'),
-    authenticationDetail,
-    ...correlationFrom(response?.headers, request?.headers),
-  };
-  return Object.fromEntries(Object.entries(failure).filter(([, v]) => v !== undefined)) as CallFailure;
-}
+/** A kind's probe: the one read-only call its service's SDK makes for the target. */
+export type Probe<T extends BaseTarget> = (target: T, ctx: ProbeContext) => Promise<CallOutcome>;
 
 /** Run an SDK call, mapping any throw to a CallFailure. */
 export async function guarded(

@@ -5,7 +5,9 @@ import { RG_APP, serviceEnv, stageStandardWorld, standardTargets } from '../worl
 import { FORMATS } from '../../src/output';
 import { createRoutes } from '../../src/routes';
 import { MAX_BODY_BYTES } from '../../src/server';
-import { HealthSchema, ProblemSchema, VerdictSchema } from '../../src/verdict';
+import { VerdictSchema } from '../../src/verdict';
+import { ProblemSchema } from '../../src/http/problem';
+import { HealthSchema } from '../../src/output/health';
 import { startService, type RunningService } from './harness';
 import { recordObservation } from '../support/observedResponses';
 import { boundFor } from '../support/timing';

@@ -1,6 +1,6 @@
 import { startWorld, type World } from '../world';
 import { EXPECTED_CAUSES, USER_IDENTITY, serviceEnv, stageStandardWorld, standardTargets } from '../world/scenario';
-import { CAUSE_CATALOG } from '../../src/catalog/causes';
+import { CAUSE_CATALOG } from '../../src/advice/causes';
 import { sameAudience } from '../../src/catalog/clouds';
 import type { Verdict } from '../../src/verdict';
 import { checkOf, expectNoLeaks, parseProblem, startService, type RunningService } from './harness';

@@ -1,4 +1,5 @@
-import { ProblemSchema, type Problem, type Verdict } from '../../src/verdict';
+import { type Verdict } from '../../src/verdict';
+import { ProblemSchema, type Problem } from '../../src/http/problem';
 import type { World } from '../world';
 import type { Reply, RunningService } from '../world/serviceProcess';
 

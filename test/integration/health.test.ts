@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startWorld, type World } from '../world';
 import { TENANT_ID, USER_IDENTITY, serviceEnv, stageStandardWorld, standardTargets } from '../world/scenario';
-import { CAUSES, HealthSchema, type Health } from '../../src/verdict';
+import { CAUSES } from '../../src/verdict';
+import { HealthSchema, type Health } from '../../src/output/health';
 import { expectNoLeaks, parseProblem, startService, type Reply, type RunningService } from './harness';
 
 /**

@@ -1,6 +1,8 @@
 import { startWorld, type World } from '../world';
 import { serviceEnv, stageStandardWorld, standardTargets } from '../world/scenario';
-import { HealthSchema, ProblemSchema, VerdictSchema } from '../../src/verdict';
+import { VerdictSchema } from '../../src/verdict';
+import { ProblemSchema } from '../../src/http/problem';
+import { HealthSchema } from '../../src/output/health';
 import { startService, type RunningService } from './harness';
 import { startFakeVault, type FakeVault } from './fakeVault';
 

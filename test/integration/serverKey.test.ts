@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ProblemSchema } from '../../src/verdict';
+import { ProblemSchema } from '../../src/http/problem';
 import { SERVER_JS } from '../world/paths';
 import { startService, type RunningService } from './harness';
 

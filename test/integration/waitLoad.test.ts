@@ -1,6 +1,7 @@
 import { startWorld, type World } from '../world';
 import { RG_APP, TENANT_ID, USER_IDENTITY, serviceEnv, stageStandardWorld, standardTargets } from '../world/scenario';
-import { ProblemSchema, VerdictSchema, type Verdict } from '../../src/verdict';
+import { VerdictSchema, type Verdict } from '../../src/verdict';
+import { ProblemSchema } from '../../src/http/problem';
 import { startService, type RunningService } from './harness';
 
 /**

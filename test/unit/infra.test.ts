@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLOUDS, CLOUD_NAMES } from '../../src/catalog/clouds';
-import { OPERATIONS } from '../../src/catalog/operations';
+import { CLOUD_NAMES } from '../../src/catalog/clouds';
+import { CLOUDS, KINDS } from '../../src/targets/registry';
+import { OPERATIONS } from '../../src/targets/registry';
 import { ROLES, type RoleKey } from '../../src/catalog/roles';
-import { ArmResourceTargetSchema, KeyVaultSecretTargetSchema, SETTING_NAMES, StorageBlobTargetSchema, loadSettings, type Target } from '../../src/config';
+import { SETTING_NAMES, loadSettings, type Target } from '../../src/config';
 import { createRoutes } from '../../src/routes';
 import { Evaluator, objectAt, objectLiterals, readBicep, show, type BicepFile, type Expr } from '../support/bicep';
 
@@ -267,7 +268,7 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
   });
 
   it('writes each target with keys TargetSchema knows, and every key it requires', () => {
-    const schemas = { keyVaultSecret: KeyVaultSecretTargetSchema, storageBlob: StorageBlobTargetSchema, armResource: ArmResourceTargetSchema };
+    const schemas = Object.fromEntries(KINDS.map((k) => [k.kind, k.schema])) as unknown as Record<Target['kind'], { shape: unknown }>;
     const rows = main.vars.get('dependencies');
     expect(rows?.t).toBe('arr');
     for (const row of (rows as Expr & { t: 'arr' }).items) {

@@ -3,7 +3,9 @@ import { openapiHandler } from '../../src/functions/openapi';
 import { DiagnoseQuerySchema } from '../../src/http/diagnoseRequest';
 import { openApiDocument } from '../../src/openapi/document';
 import { createRoutes } from '../../src/routes';
-import { HealthSchema, ProblemSchema, VerdictSchema } from '../../src/verdict';
+import { VerdictSchema } from '../../src/verdict';
+import { ProblemSchema } from '../../src/http/problem';
+import { HealthSchema } from '../../src/output/health';
 import { resolveRef, validate } from '../support/jsonSchema';
 import { loadSettings } from '../../src/config';
 

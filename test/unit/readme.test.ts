@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { renderCauseTable } from '../../scripts/causeTable';
+import { renderCauseTable, renderRoleTable } from '../../scripts/causeTable';
+import { KINDS } from '../../src/targets/registry';
 import { AppSettingsSchema, SETTING_NAMES, TargetListSchema } from '../../src/config';
 import { CAUSES, VerdictSchema } from '../../src/verdict';
 import { fillPlaceholders } from '../support/docs';
@@ -33,6 +34,12 @@ describe('README', () => {
   it('carries the cause table exactly as the catalog renders it (run `npm run docs` after changing causes)', () => {
     expect(readme).toContain(renderCauseTable());
     for (const cause of CAUSES) expect(renderCauseTable()).toContain(`| \`${cause}\` |`);
+  });
+
+  it('carries the role table exactly as the registry renders it: every kind, its least role and that role\'s id', () => {
+    expect(readme).toContain(renderRoleTable());
+    for (const k of KINDS) expect(renderRoleTable()).toContain(`| \`${k.kind}\` |`);
+    for (const k of KINDS) expect(renderRoleTable()).toContain(k.operation.leastRole.id);
   });
 
   it('shows a short example response that still fits the verdict schema', () => {

@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { loadSettings } from '../../src/config';
 import { createAppServer } from '../../src/server';
-import { ProblemSchema } from '../../src/verdict';
+import { ProblemSchema } from '../../src/http/problem';
 
 /** What Node's HTTP parser refuses before any handler runs still gets a problem+json from the local server. */
 describe('the local server before any handler runs', () => {

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CLOUDS, type Cloud } from '../../src/catalog/clouds';
+import { CLOUDS, OPERATIONS, type Cloud } from '../../src/targets/registry';
 import { ALL_ROLES, roleById, type BuiltInRole } from '../../src/catalog/roles';
-import { OPERATIONS } from '../../src/catalog/operations';
 import { applyFault } from './faults';
 import type { Assignment, Counters, WorldState } from './model';
 import { callerOf, effectiveGrants, findActionGrant, normalizeScope, principalAndGroups, scopeCovers, type Caller } from './rbac';
@@ -94,6 +93,8 @@ export function startArm(deps: ArmDeps): Promise<Service> {
 
     const url = parseUrl(req);
     const path = url.pathname.replace(/\/{2,}/g, '/').replace(/\/+$/, '') || '/';
+    const scoped = state.arm.scopeFaults?.find((f) => path.toLowerCase() === f.scope.toLowerCase() || path.toLowerCase().startsWith(`${f.scope.toLowerCase()}/`));
+    if (scoped && applyFault(scoped.fault, { req, res, contentType: 'application/json; charset=utf-8', track: tools.track })) return;
 
     // Authentication first: ARM answers 401 before it looks at the route.
     const invalidToken = (code: string, message: string, authorizationUri: string, description: string): void =>

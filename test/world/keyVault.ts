@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CLOUDS, sameAudience, type Cloud } from '../../src/catalog/clouds';
-import { OPERATIONS } from '../../src/catalog/operations';
+import { sameAudience } from '../../src/catalog/clouds';
+import { CLOUDS, OPERATIONS, type Cloud } from '../../src/targets/registry';
 import { applyFault } from './faults';
 import type { Counters, Vault, WorldState } from './model';
 import { callerOf, findDataActionGrant } from './rbac';

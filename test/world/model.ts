@@ -89,6 +89,8 @@ export interface ArmState {
   resources: string[];
   /** Management groups (`/providers/Microsoft.Management/managementGroups/<name>`) and the subscriptions under them. */
   managementGroups?: ManagementGroup[];
+  /** Faults played for requests at or below one scope only (the rest of ARM answers normally). */
+  scopeFaults?: { scope: string; fault: Fault }[];
 }
 
 export interface ManagementGroup {

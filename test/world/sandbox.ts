@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import { ARC_TOKENS_DIR, canStageArcDirectory, stageHosts } from './hostScenarios';
 import { startWorld, type World } from './index';
-import { OTHER_IDENTITY, EXPECTED_CAUSES, serviceEnv, stageStandardWorld, standardTargets } from './scenario';
+import { KINDS } from '../../src/targets/registry';
+import { stageKindCases } from './kinds';
+import { OTHER_IDENTITY, serviceEnv, stageStandardWorld, standardTargets } from './scenario';
 import { startService, type RunningService } from './serviceProcess';
 
 /**
@@ -15,8 +17,11 @@ async function startServices(world: World, port: number, services: Running[]): P
   const targets = standardTargets(world);
   const onePerKind = JSON.stringify(targets.filter((t: { name: string }) => ['kv-ok', 'blob-ok', 'arm-ok'].includes(t.name)));
   const closed = await world.closedPort();
-  const main = await startService(serviceEnv(world, { DIAGNOSE_TARGETS: JSON.stringify(targets) }), { port });
-  services.push({ label: 'main', svc: main, shows: Object.entries(EXPECTED_CAUSES).map(([t, c]) => `${t}→${c}`).join(', ') });
+  // The main service diagnoses, beside the standard targets, one target per cause each registered kind declares.
+  const cases = await stageKindCases(world);
+  const main = await startService(serviceEnv(world, { DIAGNOSE_TARGETS: JSON.stringify([...targets, ...cases]), DIAGNOSE_TIMEOUT_MS: '8000' }), { port });
+  const declared = KINDS.map((k) => `${k.kind}: ${k.causes.join(', ')}`).join(`\n${' '.repeat(70)}`);
+  services.push({ label: 'main (every cause each kind declares)', svc: main, shows: declared });
   const variants: [string, Record<string, string | undefined>, string][] = [
     ['no identity enabled', { DIAGNOSE_TARGETS: onePerKind, IDENTITY_ENDPOINT: undefined, IDENTITY_HEADER: undefined }, 'no_managed_identity'],
     ['identity not attached', { DIAGNOSE_TARGETS: onePerKind, AZURE_CLIENT_ID: OTHER_IDENTITY.clientId }, 'identity_not_found'],

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { CLOUDS } from '../../src/catalog/clouds';
-import { OPERATIONS } from '../../src/catalog/operations';
+import { CLOUDS, OPERATIONS } from '../../src/targets/registry';
 import { grantsAction } from '../../src/catalog/roles';
 import type { Azurite } from './azurite';
 import { applyFault } from './faults';

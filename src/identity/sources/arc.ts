@@ -1,7 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { hostPort } from '../../engine/transport';
+import { hostPort } from '../../wire/transport';
 import { resourceOf, setOrAbsent, type IdentitySource } from './types';
 
 /**

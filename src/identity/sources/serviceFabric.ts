@@ -1,4 +1,4 @@
-import { hostPort } from '../../engine/transport';
+import { hostPort } from '../../wire/transport';
 import { resourceOf, setOrAbsent, type IdentitySource } from './types';
 
 /**

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Settings } from '../../config';
-import { hostPort } from '../../engine/transport';
+import { hostPort } from '../../wire/transport';
 import { sendRaw, summariseAnswer } from '../rawHttp';
 import type { FederatedTokenEvidence, IdentitySource, ProbeOptions, RawProbeResult } from './types';
 import { resourceOf, setOrAbsent } from './types';

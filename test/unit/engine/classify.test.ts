@@ -1,5 +1,5 @@
 import { classifyAcquisition, classifyCallFailure, overlayIdentity } from '../../../src/engine/classify';
-import { callFailureFromError } from '../../../src/targets/probe';
+import { callFailureFromError } from '../../../src/wire/callFailure';
 import type { Target } from '../../../src/config';
 import type { Claims } from '../../../src/verdict';
 import { RECORDED, socketError } from '../fixtures/recorded';

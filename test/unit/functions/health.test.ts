@@ -1,7 +1,8 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { createHealthHandler, healthLiveHandler, type RunDiagnose } from '../../../src/functions/health';
 import { createRoutes } from '../../../src/routes';
-import { HealthSchema, type Verdict } from '../../../src/verdict';
+import { type Verdict } from '../../../src/verdict';
+import { HealthSchema } from '../../../src/output/health';
 import { settingsFor } from '../fixtures/settings';
 import { authorized, roleMissing, verdictOf } from '../output/verdicts';
 

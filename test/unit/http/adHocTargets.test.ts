@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { MAX_AD_HOC_TARGETS, MAX_BODY_BYTES, parseAdHocTargets } from '../../../src/http/adHocTargets';
 import { parseDiagnoseRequest } from '../../../src/http/diagnoseRequest';
 import { MAX_BODY_BYTES as SERVER_MAX_BODY_BYTES } from '../../../src/server';
-import { ProblemSchema, type Problem } from '../../../src/verdict';
+import { ProblemSchema, type Problem } from '../../../src/http/problem';
 import { settingsFor } from '../fixtures/settings';
 
 const publicCloud = settingsFor();

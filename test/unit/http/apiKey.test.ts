@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadSettings } from '../../../src/config';
 import { assertMayListen, createApiKeyGate, isLoopback, keyGateFor } from '../../../src/http/apiKey';
-import { ProblemSchema } from '../../../src/verdict';
+import { ProblemSchema } from '../../../src/http/problem';
 
 const KEY = 'k3y-0123456789abcdef-XYZ';
 const diagnoseRoute = { authLevel: 'function' as const };

@@ -2,7 +2,7 @@ import { HttpRequest } from '@azure/functions';
 import fc from 'fast-check';
 import type { Target } from '../../../src/config';
 import { parseDiagnoseRequest } from '../../../src/http/diagnoseRequest';
-import { ProblemSchema } from '../../../src/verdict';
+import { ProblemSchema } from '../../../src/http/problem';
 import { settingsFor } from '../fixtures/settings';
 
 /** The request parser over arbitrary input, many more runs than the HTTP-level properties can afford. */

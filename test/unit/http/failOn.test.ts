@@ -1,7 +1,7 @@
 import { HttpRequest } from '@azure/functions';
 import { parseDiagnoseRequest } from '../../../src/http/diagnoseRequest';
 import { FORMATS, renderVerdict } from '../../../src/output';
-import { ProblemSchema } from '../../../src/verdict';
+import { ProblemSchema } from '../../../src/http/problem';
 import { settingsFor } from '../fixtures/settings';
 import { authorized, notFound, roleMissing, verdictOf } from '../output/verdicts';
 

@@ -1,7 +1,7 @@
-import { CAUSE_CATALOG } from '../../../src/catalog/causes';
-import { federatedCredentialCreate } from '../../../src/catalog/hostCauses';
-import { sh } from '../../../src/catalog/shell';
-import type { CauseContext } from '../../../src/catalog/causes';
+import { CAUSE_CATALOG } from '../../../src/advice/causes';
+import { federatedCredentialCreate } from '../../../src/advice/hostCauses';
+import { sh } from '../../../src/advice/shell';
+import type { CauseContext } from '../../../src/advice/causes';
 import { loadSettings } from '../../../src/config';
 import type { AcquisitionFailure } from '../../../src/engine/identity';
 import { classifySourceFailure, entraCodes } from '../../../src/identity/classifySource';

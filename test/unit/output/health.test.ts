@@ -1,4 +1,4 @@
-import { HealthSchema } from '../../../src/verdict';
+import { HealthSchema } from '../../../src/output/health';
 import { COMPONENT_TYPES, healthOf, renderHealth } from '../../../src/output/health';
 import { authorized, CLIENT_ID, noIdentity, notFound, OID, roleMissing, TID, verdictOf } from './verdicts';
 

@@ -61,6 +61,7 @@ export const HOST_CAUSES: Record<Extract<Cause, 'workload_identity_not_injected'
     status: 'fail',
     title: 'Workload identity not wired into this pod',
     symptom: 'In a Kubernetes pod without AZURE_FEDERATED_TOKEN_FILE/AZURE_TENANT_ID/AZURE_CLIENT_ID, the SDK falls back to the node\'s IMDS.',
+    remedy: 'label the pod template `azure.workload.identity/use: "true"`, annotate the service account with `azure.workload.identity/client-id`, roll the pods',
     explain: (ctx) => {
       const absent = Object.entries(ctx.evidence.settings ?? {})
         .filter(([k, v]) => ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_FEDERATED_TOKEN_FILE'].includes(k) && v.startsWith('absent'))
@@ -79,6 +80,7 @@ export const HOST_CAUSES: Record<Extract<Cause, 'workload_identity_not_injected'
     status: 'fail',
     title: 'Projected service-account token unreadable',
     symptom: 'AZURE_FEDERATED_TOKEN_FILE names a file that is missing, unreadable, empty or not a JWT.',
+    remedy: 'mount the projected token into this container (not in `skip-containers`); an `fsGroup` that may read it',
     explain: (ctx) => {
       const t = federatedToken(ctx);
       const file = t?.file ?? ctx.settings.platform.federatedTokenFile ?? 'AZURE_FEDERATED_TOKEN_FILE';
@@ -103,6 +105,7 @@ export const HOST_CAUSES: Record<Extract<Cause, 'workload_identity_not_injected'
     status: 'fail',
     title: 'No federated credential matches the pod\'s service account',
     symptom: 'The token exchange is refused with AADSTS70021 (or 700211/700213/7002138): issuer, subject or audience not federated.',
+    remedy: '`az identity federated-credential create --issuer <iss> --subject system:serviceaccount:<ns>:<sa> --audience api://AzureADTokenExchange` (values from the evidence); a new one needs seconds to propagate',
     explain: (ctx) => {
       const t = federatedToken(ctx);
       const presented = t ? ` The pod presented issuer ${t.iss ?? '(none)'}, subject ${t.sub ?? '(none)'}, audience ${t.aud ?? '(none)'}.` : '';
@@ -115,6 +118,7 @@ export const HOST_CAUSES: Record<Extract<Cause, 'workload_identity_not_injected'
     status: 'fail',
     title: 'Azure Arc challenge file unreadable',
     symptom: 'The Arc agent\'s 401 challenge names a key file this process cannot read, or one outside the agent\'s token directory.',
+    remedy: 'run the workload as root or in the `himds` group; point `IDENTITY_ENDPOINT` at the Arc agent',
     explain: (ctx) => {
       const k = ctx.evidence.identityEndpoint?.keyFile ?? ctx.evidence.identityEndpoint?.rawProbe?.direct?.keyFile;
       switch (k?.problem) {

@@ -1,8 +1,8 @@
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
-import type { ArmResourceTarget } from '../config';
-import { roleById, scopeCovers } from '../catalog/roles';
-import { boundedHttpClient } from '../engine/boundedClient';
-import { correlationFrom, guarded, type Probe } from './probe';
+import { roleById, scopeCovers } from '../../catalog/roles';
+import { boundedHttpClient } from '../../wire/boundedClient';
+import { correlationFrom, guarded, type Probe } from '../probe';
+import type { ArmResourceTarget } from './index';
 
 
 /**
@@ -11,16 +11,16 @@ import { correlationFrom, guarded, type Probe } from './probe';
  * evidence of what the identity holds there.
  */
 export const probeArmResource: Probe<ArmResourceTarget> = (target, ctx) => {
-  const endpoint = (target.endpoint ?? ctx.settings.armEndpoint).replace(/\/+$/, '');
+  const endpoint = ctx.endpoint;
   return guarded(endpoint, ctx, async () => {
     const subscriptionId = target.resourceId.split('/')[2]!;
-    const audience = target.audience ?? ctx.settings.cloud.audiences.armResource;
+    const audience = ctx.audience;
     const client = new AuthorizationManagementClient(ctx.credential, subscriptionId, {
       endpoint,
       // Without credentialScopes the scope would be derived from the endpoint (wrong for a non-default port).
       credentialScopes: [`${audience.replace(/\/+$/, '')}/.default`],
       retryOptions: { maxRetries: 0 },
-      httpClient: boundedHttpClient(ctx.settings.maxResponseBytes),
+      httpClient: boundedHttpClient(ctx.maxResponseBytes),
     });
     let headers: unknown;
     const filter = ctx.oid ? `assignedTo('${ctx.oid}')` : 'atScope()';

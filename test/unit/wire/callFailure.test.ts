@@ -1,6 +1,6 @@
 import { RestError, createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { classifyCallFailure } from '../../../src/engine/classify';
-import { callFailureFromError } from '../../../src/targets/probe';
+import { callFailureFromError } from '../../../src/wire/callFailure';
 import type { Target } from '../../../src/config';
 import { settingsFor } from '../fixtures/settings';
 

@@ -1,21 +1,10 @@
-import type { Cause, Category, Evidence, Propagation, Stage, Status } from '../verdict';
-import {
-  accountArg,
-  assignee,
-  guidInQuery,
-  hostCli,
-  narrowestScopeText,
-  resourceIdExpr,
-  roleAssignmentCreate,
-  roleAssignmentList,
-  targetHost,
-  vaultArg,
-  type CommandContext,
-} from './commands';
+import type { Cause, Category, Stage, Status } from '../verdict';
+import { assignee, guidInQuery, hostCli } from './commands';
+import { narrowestScopeText, resourceIdExpr, roleAssignmentCreate, roleAssignmentList, targetHost } from '../targets/commands';
+import type { FixContext, ForbiddenCode, KindContext } from '../targets/kind';
+import { forbiddenCode, kindOf, KINDS, type Target } from '../targets/registry';
 import { controlPlaneTrap, whyIneffective } from '../engine/propagation';
-import { forbiddenCode } from './forbiddenCodes';
-import { OPERATIONS } from './operations';
-import { comment, idOr, oneLine, sh } from './shell';
+import { comment, oneLine, sh } from './shell';
 import { HOST_CAUSES, workloadIdentityExpired, workloadIdentityNotFound } from './hostCauses';
 
 /**
@@ -23,12 +12,8 @@ import { HOST_CAUSES, workloadIdentityExpired, workloadIdentityNotFound } from '
  * templates. The README's cause table is tested against this table, so the two cannot drift.
  */
 
-export interface CauseContext extends CommandContext {
-  evidence: Evidence;
-  expectedAudience: string;
-  stage: Stage;
-  propagation?: Propagation;
-}
+/** The facts an explanation or fix is written from (see FixContext in src/targets/kind.ts). */
+export type CauseContext = FixContext;
 
 export interface CauseEntry {
   category: Category | ((stage: Stage) => Category);
@@ -36,12 +21,26 @@ export interface CauseEntry {
   title: string;
   /** What the user typically sees (for the README's cause table). */
   symptom: string;
+  /** The fix in one line, for the README's cause table (the verdict's `fix` holds the real commands). */
+  remedy: string;
   explain(ctx: CauseContext): string;
   fix(ctx: CauseContext): string[];
 }
 
-const kindNoun = { keyVaultSecret: 'Key Vault', storageBlob: 'Storage', armResource: 'Azure Resource Manager' } as const;
-const svc = (ctx: CauseContext) => kindNoun[ctx.target.kind];
+/** role_missing's remedy names every kind's least role (data-plane roles first; a control-plane role says its service). */
+const ROLE_REMEDY = `\`az role assignment create\` of the data-plane role (${[
+  KINDS.filter((k) => k.operation.plane === 'data').map((k) => k.operation.leastRole.name).join(', '),
+  ...KINDS.filter((k) => k.operation.plane !== 'data').map((k) => `${k.operation.leastRole.name} for ${k.nouns.short}`),
+].join('; ')}) at the narrowest scope`;
+
+const svc = (ctx: CauseContext) => kindOf(ctx.target).nouns.service;
+const OPERATION = (ctx: CauseContext) => kindOf(ctx.target).operation;
+/** The 403's row in the target kind's error dialect. */
+const rowOf = (ctx: CauseContext) => forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
+/** The kind's own fix for a cause, if it has one. */
+function kindFix(ctx: CauseContext, cause: Cause, row?: ForbiddenCode): string[] | undefined {
+  return kindOf<Target>(ctx.target).fixes[cause]?.(ctx as KindContext<Target>, row);
+}
 /** The assignments the role look-up found that cover the probe's operation. */
 const coveringOf = (ctx: CauseContext) => ctx.evidence.roles?.assignments.filter((a) => a.coversOperation) ?? [];
 const selectorText = (ctx: CauseContext) =>
@@ -70,34 +69,15 @@ function attachedIdentitiesList(ctx: CauseContext): string {
   return `az ${h.group} identity show -g ${h.rg} -n ${vm} --query "{systemAssigned:principalId, userAssigned:userAssignedIdentities}" -o json`;
 }
 
-function notFoundFix(ctx: CauseContext): string[] {
-  const t = ctx.target;
-  switch (t.kind) {
-    case 'keyVaultSecret':
-      return [
-        `az keyvault secret list --vault-name ${vaultArg(t.vaultUrl)} --query "[].name" -o tsv`,
-        comment(`create it, or point "secretName" of target "${t.name}" at a secret that exists`),
-      ];
-    case 'storageBlob':
-      return [
-        t.blobName
-          ? `az storage blob list --account-name ${accountArg(t.accountUrl)} --container-name ${sh(t.container)} --auth-mode login --query "[].name" -o tsv`
-          : `az storage container list --account-name ${accountArg(t.accountUrl)} --auth-mode login --query "[].name" -o tsv`,
-        comment(`fix "container"/"blobName" of target "${t.name}", or create what is missing`),
-      ];
-    case 'armResource':
-      return [`az resource show --ids ${resourceIdExpr(t)}`, comment(`fix "resourceId" of target "${t.name}" if the resource was moved or renamed`)];
-  }
-}
-
 export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
   authorized: {
     category: 'authorized',
     status: 'pass',
     title: 'Authorized',
     symptom: 'The call succeeded with the managed identity\'s token.',
+    remedy: '—',
     explain: (ctx) =>
-      `The identity got a token for ${ctx.expectedAudience} and ${svc(ctx)} accepted it: it may ${OPERATIONS[ctx.target.kind].description} on "${ctx.target.name}".`,
+      `The identity got a token for ${ctx.expectedAudience} and ${svc(ctx)} accepted it: it may ${OPERATION(ctx).description} on "${ctx.target.name}".`,
     fix: () => [],
   },
   no_managed_identity: {
@@ -105,6 +85,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'No managed identity on this host',
     symptom: 'No token: IDENTITY_ENDPOINT/IDENTITY_HEADER absent on App Service/Functions, or no IMDS answers (off Azure).',
+    remedy: 'enable an identity: `az functionapp identity assign …` (or run on Azure; locally `az login`)',
     explain: (ctx) => {
       if (ctx.settings.platform.msiDisabled)
         return 'WEBSITE_DISABLE_MSI is set: the platform\'s token service was turned off on purpose, so no token can be had even if the portal shows the identity as on.';
@@ -129,6 +110,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Requested identity is not attached to this host',
     symptom: 'The identity endpoint answers 400 invalid_request "Identity not found".',
+    remedy: 'set `AZURE_CLIENT_ID` to one of the identities attached to the host (`az … identity show` lists them); attach one only if none fits',
     explain: (ctx) => {
       const wi = workloadIdentityNotFound(ctx);
       if (wi) return wi.explain;
@@ -155,6 +137,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Identity endpoint unreachable',
     symptom: 'No token: the identity endpoint refused the connection or never answered (often a proxy capturing it).',
+    remedy: 'restart the host; exclude the endpoint from any proxy (`NO_PROXY`)',
     explain: (ctx) => {
       const proxy = ctx.evidence.proxy;
       if (proxy && !proxy.bypassed && ctx.evidence.identityEndpoint?.rawProbe?.interpretation === 'proxy_interception')
@@ -185,6 +168,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Identity endpoint returned an error',
     symptom: 'No token: the identity endpoint answered with an error status or an unusable body.',
+    remedy: 're-run (transient); restart the host if it persists',
     explain: (ctx) => {
       const e = ctx.evidence.identityEndpoint;
       return `The identity endpoint answered${e?.status ? ` ${e.status}` : ''}${e?.error ? ` "${e.error}"` : ''}${e?.errorDescription ? `: ${e.errorDescription}` : ''}. 5xx, 404 and 429 are transient per the platform's guidance; other answers point at the request or the platform.`;
@@ -199,6 +183,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Token minted for the wrong audience',
     symptom: '401 (ARM InvalidAuthenticationTokenAudience, Key Vault AKV10022, Storage "Audience validation failed").',
+    remedy: 'request the token for the service\'s audience (`<audience>/.default`); drop a wrong `audience` override',
     explain: (ctx) =>
       `The token's audience is ${ctx.evidence.tokenAudience ?? '(unreadable)'} but ${svc(ctx)} accepts only ${ctx.expectedAudience}. The identity is fine; the token was requested for another resource.`,
     fix: (ctx) => [
@@ -213,6 +198,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Token from the wrong tenant',
     symptom: '401 InvalidAuthenticationTokenTenant / AKV10032, Storage "Issuer validation failed", or tid ≠ EXPECTED_TENANT_ID.',
+    remedy: 'use an identity from the resource\'s tenant — a managed identity cannot cross tenants',
     explain: (ctx) =>
       `The token was issued by tenant ${ctx.claims?.tid ?? '(unknown)'}${ctx.settings.expectedTenantId ? ` but ${ctx.settings.expectedTenantId} was expected` : ', which the resource does not trust'}. A managed identity lives in one tenant and cannot get tokens for another; use an identity in the resource's tenant (or a multi-tenant app registration with federated credentials).`,
     fix: (ctx) => [
@@ -225,6 +211,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Token expired',
     symptom: '401 ExpiredAuthenticationToken / "Lifetime validation failed", or exp in the past.',
+    remedy: 'hold the credential, not the token: let the SDK call `getToken` per request',
     explain: (ctx) =>
       workloadIdentityExpired(ctx)?.explain ??
       `The token expired${ctx.claims?.expiresAt ? ` at ${ctx.claims.expiresAt}` : ''}. Hold the credential, not the token: the SDK refreshes tokens itself when you call getToken per request.`,
@@ -235,6 +222,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Token rejected',
     symptom: 'Another 401 (or Storage 403 AuthenticationFailed) with the service\'s own code.',
+    remedy: 'read the service\'s error code in the evidence; compare the claims',
     explain: (ctx) =>
       `${svc(ctx)} rejected the token${ctx.evidence.errorCode ? ` with ${ctx.evidence.errorCode}` : ''}${ctx.evidence.message ? `: ${firstLine(ctx.evidence.message)}` : ''}.`,
     fix: (ctx) => [comment(`compare the claims with what ${svc(ctx)} expects; the service's code above names the check that failed`)],
@@ -244,6 +232,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'A different identity answered',
     symptom: 'A token came back, but its oid is not EXPECTED_PRINCIPAL_ID.',
+    remedy: 'pin the intended identity with `AZURE_CLIENT_ID`',
     explain: (ctx) =>
       `The token belongs to principal ${ctx.claims?.oid ?? '(unknown)'}${ctx.claims?.xms_mirid ? ` (${ctx.claims.xms_mirid})` : ''}, not the expected ${ctx.settings.expectedPrincipalId}. Typical: several user-assigned identities and none pinned, or system- and user-assigned mixed up — the role was granted to the other one.`,
     fix: (ctx) => {
@@ -260,14 +249,15 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Role missing',
     symptom: '403 Key Vault ForbiddenByRbac, Storage AuthorizationPermissionMismatch, ARM AuthorizationFailed.',
+    remedy: ROLE_REMEDY,
     explain: (ctx) => {
-      const op = OPERATIONS[ctx.target.kind];
+      const op = OPERATION(ctx);
       const roles = ctx.evidence.roles;
       const held = roles?.lookedUp ? [...new Set(roles.assignments.map((a) => `${a.roleName} at ${a.scope}`))] : [];
       const parts = [`Principal ${oneLine(ctx.claims?.oid ?? '(unknown)')} authenticated, but holds no role granting ${op.permission} at ${narrowestScopeText(ctx.target)}.`];
       const below = roles?.lookedUp ? roles.assignments.filter((a) => a.scopeRelation === 'below') : [];
       if (below.length)
-        parts.push(`It holds ${below.map((a) => `${a.roleName} at ${a.scope}`).join('; ')}: granted below, on another ${ctx.target.kind === 'keyVaultSecret' ? 'secret' : ctx.target.kind === 'storageBlob' ? 'container' : 'resource'}, which does not reach this one.`);
+        parts.push(`It holds ${below.map((a) => `${a.roleName} at ${a.scope}`).join('; ')}: granted below, on another ${kindOf(ctx.target).nouns.sibling}, which does not reach this one.`);
       if (controlPlaneTrap(ctx.target, roles))
         parts.push(`It holds only control-plane roles (${held.join('; ')}): they carry no data actions, so they never cure a data-plane 403 — the control-plane vs data-plane trap. Grant the data-plane role ${op.leastRole.name} instead.`);
       else if (op.plane === 'data') parts.push(`Control-plane roles (Owner, Contributor, Reader) do not help here: they carry no data actions. Grant the data-plane role ${op.leastRole.name}.`);
@@ -279,7 +269,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     },
     fix: (ctx) => {
       const roles = ctx.evidence.roles;
-      const least = OPERATIONS[ctx.target.kind].leastRole.name;
+      const least = OPERATION(ctx).leastRole.name;
       const existing = roles?.lookedUp ? roles.assignments.find((a) => a.roleName === least && a.scopeRelation === 'at') : undefined;
       // Never ask to create what the look-up found: say it exists instead.
       const grant = existing ? comment(`${least} is already assigned at ${existing.scope}; it does not take effect — see the explanation`) : roleAssignmentCreate(ctx);
@@ -291,9 +281,10 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Role assigned long ago, still refused',
     symptom: '403 although a role covering the operation was assigned longer ago than propagation takes.',
+    remedy: 'not propagation — look for a deny assignment, a condition on the assignment, or a group grant the token does not carry yet; never wait',
     explain: (ctx) => {
       const covering = coveringOf(ctx);
-      const reasons = whyIneffective(ctx.evidence.roles, ctx.claims, ctx.evidence.message, Date.now(), OPERATIONS[ctx.target.kind].permission);
+      const reasons = whyIneffective(ctx.evidence.roles, ctx.claims, ctx.evidence.message, Date.now(), OPERATION(ctx).permission);
       const code = ctx.evidence.innerErrorCode ?? ctx.evidence.errorCode ?? '403';
       return [
         `${covering.map((a) => `${a.roleName} at ${a.scope}`).join('; ')} covers the operation and was assigned longer ago than propagation takes, yet ${svc(ctx)} still answers ${code}. This is not propagation: waiting will not help, and granting the role again changes nothing.`,
@@ -325,6 +316,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Key Vault access policy missing',
     symptom: '403 AccessDenied (or ForbiddenByPolicy) from a vault that uses access policies.',
+    remedy: '`az keyvault set-policy … --secret-permissions get`, or move the vault to RBAC',
     explain: (ctx) => {
       const ignored = coveringOf(ctx);
       const compound = ctx.evidence.innerErrorCode === 'ForbiddenByPolicy';
@@ -335,21 +327,16 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
         ? `${base} The RBAC role ${ignored.map((a) => `${a.roleName} at ${a.scope}`).join(', ')} is ignored by such a vault however long ago it was granted, until the vault is switched to RBAC (enableRbacAuthorization): switch it, or add an access policy.`
         : `${base} RBAC roles are ignored by such a vault.`;
     },
-    fix: (ctx) => {
-      if (ctx.target.kind !== 'keyVaultSecret') return [];
-      const v = vaultArg(ctx.target.vaultUrl);
-      const policy = `az keyvault set-policy --name ${v} --object-id ${assignee(ctx)} --secret-permissions get`;
-      const rbac = `az keyvault update --name ${v} --enable-rbac-authorization true   # then Key Vault Secrets User applies`;
-      return ctx.evidence.roles?.assignments.some((a) => a.coversOperation) ? [rbac, `${policy}   # or this instead`] : [policy, `${rbac}   # or move the vault to RBAC instead`];
-    },
+    fix: (ctx) => kindFix(ctx, 'access_policy_missing') ?? [],
   },
   network_blocked: {
     category: 'authorization',
     status: 'fail',
     title: 'Blocked by network rules',
     symptom: '403 Key Vault ForbiddenByFirewall/ForbiddenByConnection, Storage AuthorizationFailure.',
+    remedy: 'firewall rule → add a network rule for the workload; public access disabled → private endpoint + private DNS (or run inside that network); never open to all',
     explain: (ctx) => {
-      const row = forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
+      const row = rowOf(ctx);
       const code = ctx.evidence.innerErrorCode ?? ctx.evidence.errorCode ?? '403';
       const what =
         row?.network === 'private_only'
@@ -359,38 +346,14 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
             : 'The code does not say which rule refused: a firewall / virtual-network rule that leaves this host out, or public network access disabled altogether (private endpoints only). The first fix line shows which is set.';
       return `${svc(ctx)} refused the request on network grounds (${code}${row ? `: ${row.meaning}` : ''}). ${what} No role change will fix it.`;
     },
-    fix: (ctx) => {
-      const t = ctx.target;
-      const row = forbiddenCode(t.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
-      const privateLink = (group: string, name: string) => [
-        `az network private-endpoint create -g <workload-resource-group> -n <endpoint-name> --vnet-name <workload-vnet> --subnet <endpoint-subnet> --private-connection-resource-id ${resourceIdExpr(t)} --group-id ${group} --connection-name <connection-name>`,
-        `az network private-dns zone create -g <workload-resource-group> -n ${name}   ${comment('then link it to the workload VNet and add the endpoint\'s DNS zone group')}`,
-        comment('or run this check from inside the network that already has the private endpoint; never re-enable public access to all networks'),
-      ];
-      if (t.kind === 'keyVaultSecret') {
-        if (row?.network === 'private_only') return privateLink('vault', 'privatelink.vaultcore.azure.net');
-        return [
-          `az keyvault network-rule add --name ${vaultArg(t.vaultUrl)} --subnet <workload-subnet-id>   ${comment('or --ip-address <workload-outbound-ip>/32')}`,
-          comment('never open the firewall to all networks'),
-        ];
-      }
-      if (t.kind === 'storageBlob') {
-        const rule = `az storage account network-rule add --account-name ${accountArg(t.accountUrl)} --subnet <workload-subnet-id>   ${comment('or --ip-address <workload-outbound-ip>')}`;
-        if (row?.network === 'rule') return [rule, comment('never set the default action to Allow')];
-        return [
-          `az storage account show --name ${accountArg(t.accountUrl)} --query "{publicNetworkAccess:publicNetworkAccess, defaultAction:networkRuleSet.defaultAction}" -o json`,
-          `${rule}   ${comment('if publicNetworkAccess is Enabled and a rule leaves this host out')}`,
-          ...privateLink('blob', 'privatelink.blob.core.windows.net'),
-        ];
-      }
-      return [comment('check the scope\'s network and policy settings')];
-    },
+    fix: (ctx) => kindFix(ctx, 'network_blocked', rowOf(ctx)) ?? [comment('check the scope\'s network and policy settings')],
   },
   propagation_pending: {
     category: 'authorization',
     status: 'fail',
     title: 'Role granted, not yet effective',
     symptom: '403 although a role covering the operation is assigned, more recently than propagation takes.',
+    remedy: 'wait (up to 10 min) and re-run; do not grant a broader role',
     explain: (ctx) =>
       `A role that covers the operation is assigned, but ${svc(ctx)} still answers 403: it has not propagated yet. ${ctx.propagation?.advice ?? 'Role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.'}`,
     fix: (ctx) => [
@@ -403,29 +366,21 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Target disabled',
     symptom: '403 Key Vault SecretDisabled ("Operation get is not allowed on a disabled secret"), Storage AccountIsDisabled, ARM ReadOnlyDisabledSubscription.',
+    remedy: 'enable it: `az keyvault secret set-attributes … --enabled true`; re-enable a disabled account or subscription',
     explain: (ctx) => {
-      const row = forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
+      const row = rowOf(ctx);
       return `${svc(ctx)} answered ${ctx.evidence.innerErrorCode ?? ctx.evidence.errorCode ?? '403'}${ctx.evidence.message ? ` ("${firstLine(ctx.evidence.message)}")` : ''}: ${row?.meaning ?? 'the object is disabled'}. The identity was authenticated; no role change will help — enable it.`;
     },
-    fix: (ctx) => {
-      const t = ctx.target;
-      if (t.kind === 'keyVaultSecret')
-        return [`az keyvault secret set-attributes --vault-name ${vaultArg(t.vaultUrl)} --name ${idOr(t.secretName, (v) => /^[0-9A-Za-z-]{1,127}$/.test(v), 'secret-name')} --enabled true`, comment('or point the workload at an enabled version')];
-      if (t.kind === 'storageBlob')
-        return [
-          `az storage account show --name ${accountArg(t.accountUrl)} --query "{status:statusOfPrimary, provisioning:provisioningState}" -o json`,
-          comment('a disabled account comes back when its subscription is re-enabled (billing, or a support case)'),
-        ];
-      return [`az account show --subscription ${sh(t.resourceId.split('/')[2] ?? '')} --query state -o tsv`, comment('re-enable the subscription (billing) before anything else')];
-    },
+    fix: (ctx) => kindFix(ctx, 'resource_disabled', rowOf(ctx)) ?? [comment('enable it again, then re-run')],
   },
   forbidden_other: {
     category: 'authorization',
     status: 'fail',
     title: 'Refused for another reason',
     symptom: 'A 403 whose code is not about roles, or that Identity Doctor does not recognise (the service\'s code and message are in the evidence).',
+    remedy: 'read the service\'s code and message in the evidence; no role change is suggested',
     explain: (ctx) => {
-      const row = forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
+      const row = rowOf(ctx);
       const codes = [ctx.evidence.errorCode, ctx.evidence.innerErrorCode].filter(Boolean).join(' / ') || 'no error code';
       const words = ctx.evidence.message ? ` The service said: "${firstLine(ctx.evidence.message)}".` : '';
       return row
@@ -433,9 +388,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
         : `${svc(ctx)} answered 403 with ${codes}, which Identity Doctor does not recognise, so it does not guess a cause: it is not reported as a missing role.${words}`;
     },
     fix: (ctx) => {
-      const code = ctx.evidence.errorCode;
-      if (code === 'KeyBasedAuthenticationNotPermitted') return [comment('call Storage with a Microsoft Entra token (the SDK with a TokenCredential; az … --auth-mode login), not an account key or key-signed SAS')];
-      if (code === 'RequestDisallowedByPolicy') return [`az policy assignment list --scope ${resourceIdExpr(ctx.target)} --query "[].{name:name, policy:policyDefinitionId}" -o table`];
+      const own = rowOf(ctx)?.fix?.(ctx);
+      if (own) return own;
       return [comment('read the service\'s code and message in the evidence; no role change is suggested for a refusal that is not about roles')];
     },
   },
@@ -444,17 +398,17 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'warn',
     title: 'Resource not found (but authorized)',
     symptom: '404 SecretNotFound / ContainerNotFound / BlobNotFound / ResourceNotFound.',
+    remedy: 'fix the name in `DIAGNOSE_TARGETS`, or create the resource',
     explain: (ctx) =>
-      ctx.target.kind === 'armResource'
-        ? `ARM answered 404 for ${ctx.target.resourceId}: the identity may read there, but the resource does not exist (moved, renamed or deleted).`
-        : `${svc(ctx)} answered 404 — which it only does after authorization passed: the identity may read, but the ${ctx.target.kind === 'keyVaultSecret' ? 'secret' : ctx.target.kind === 'storageBlob' && ctx.target.blobName ? 'blob' : 'container'} does not exist.`,
-    fix: notFoundFix,
+      `${svc(ctx)} answered 404 — which it only does after authorization passed: the identity may read, but the ${kindOf(ctx.target).object(ctx.target)} does not exist.`,
+    fix: (ctx) => kindFix(ctx, 'resource_not_found') ?? [comment(`fix target "${ctx.target.name}" in DIAGNOSE_TARGETS, or create what is missing`)],
   },
   throttled: {
     category: 'target',
     status: 'warn',
     title: 'Throttled',
     symptom: '429 with Retry-After.',
+    remedy: 'wait `Retry-After`; cache instead of reading per request',
     explain: (ctx) =>
       `${svc(ctx)} throttled the request${ctx.evidence.retryAfter ? ` (Retry-After: ${ctx.evidence.retryAfter})` : ''}. Authorization was not evaluated; something is calling it too often.`,
     fix: (ctx) => [comment(`wait ${ctx.evidence.retryAfter ?? 'a little'}${ctx.evidence.retryAfter && /^\d+$/.test(ctx.evidence.retryAfter) ? ' s' : ''} and re-run; cache secrets instead of reading them per request`)],
@@ -464,11 +418,13 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Target unreachable',
     symptom: 'DNS failure (the name does not exist), connection refused, reset or TLS failure before any HTTP answer.',
+    remedy: 'a name that does not resolve → the resource does not exist or is misspelt (or private DNS is missing); refused/timeout → network path',
     explain: (ctx) => {
       const t = ctx.evidence.transport;
       const host = oneLine(targetHost(ctx.target, ctx.settings));
-      if (t?.kind === 'dns' && ctx.target.kind !== 'armResource') {
-        const noun = ctx.target.kind === 'keyVaultSecret' ? 'vault' : 'storage account';
+      const kind = kindOf(ctx.target);
+      if (t?.kind === 'dns' && kind.resource.listNames) {
+        const noun = kind.nouns.resource;
         return `${host} does not resolve${t.code ? ` (${t.code})` : ''}: most often the ${noun} does not exist or its name is misspelt — every ${noun} has a public DNS name, even one behind a private endpoint. If it does exist, this host's DNS cannot see it (a private DNS zone not linked to the workload's network). Nothing was authorized or refused yet.`;
       }
       return `${host} could not be reached: ${t?.detail ?? 'transport failure'}${t?.code ? ` (${t.code})` : ''}. ${t?.kind === 'dns' ? 'The name does not resolve.' : 'The name resolved; the connection failed — a firewall, a proxy or an outage, not a missing resource.'} Nothing was authorized or refused yet.`;
@@ -476,8 +432,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     fix: (ctx) => {
       const host = new URL(`https://${targetHost(ctx.target, ctx.settings)}`).hostname;
       const t = ctx.target;
-      if (ctx.evidence.transport?.kind === 'dns' && t.kind !== 'armResource') {
-        const list = t.kind === 'keyVaultSecret' ? 'az keyvault list --query "[].name" -o tsv' : 'az storage account list --query "[].name" -o tsv';
+      const list = kindOf(t).resource.listNames;
+      if (ctx.evidence.transport?.kind === 'dns' && list) {
         return [list, `nslookup ${sh(host)}`, comment(`fix the URL of target "${t.name}" in DIAGNOSE_TARGETS; if the resource exists, link its private DNS zone to this network`)];
       }
       return [`nslookup ${sh(host)}`, comment('check the URL in DIAGNOSE_TARGETS, private DNS zones and outbound network rules')];
@@ -488,6 +444,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Target returned an error',
     symptom: '5xx or an unexpected status from the service.',
+    remedy: 're-run; quote the request/correlation ids in a support case',
     explain: (ctx) =>
       ctx.evidence.transport?.kind === 'malformed'
         ? `${svc(ctx)} sent an answer that could not be used: ${ctx.evidence.transport.detail ?? 'unreadable'}. Not an identity problem.`
@@ -499,6 +456,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Deadline exceeded',
     symptom: 'A stage did not finish within DIAGNOSE_TIMEOUT_MS.',
+    remedy: 're-run; check the slow stage named in `evidence.stageCut`',
     explain: (ctx) =>
       `The ${ctx.stage === 'token' ? 'token acquisition' : `call to ${targetHost(ctx.target, ctx.settings)}`} did not finish within the ${ctx.settings.timeoutMs} ms deadline (DIAGNOSE_TIMEOUT_MS).`,
     fix: (ctx) => [
@@ -512,6 +470,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Identity Doctor itself failed',
     symptom: 'An unexpected exception inside the diagnose (a bug, not your dependency).',
+    remedy: 'report the bug with the response (it holds no token)',
     explain: (ctx) => `The diagnose failed unexpectedly: ${ctx.evidence.message ?? 'unknown error'}. This is a bug in Identity Doctor, not a verdict on ${svc(ctx)}.`,
     fix: () => ['# please report it with this response (it contains no token)'],
   },
@@ -520,6 +479,11 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
 
 function firstLine(s: string): string {
   return s.split(/\r?\n/)[0]!.slice(0, 300);
+}
+
+/** A cause's explanation: the target kind's own wording when it has one (src/targets/<kind>/), else the catalog's. */
+export function explainCause(cause: Cause, ctx: CauseContext): string {
+  return kindOf<Target>(ctx.target).explain?.[cause]?.(ctx as KindContext<Target>) ?? CAUSE_CATALOG[cause].explain(ctx);
 }
 
 export function categoryOf(cause: Cause, stage: Stage): Category {

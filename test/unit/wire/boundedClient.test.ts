@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import zlib from 'node:zlib';
 import { createHttpHeaders, createPipelineRequest, type PipelineRequest } from '@azure/core-rest-pipeline';
-import { boundedHttpClient, RESPONSE_TOO_LARGE } from '../../../src/engine/boundedClient';
+import { boundedHttpClient, RESPONSE_TOO_LARGE } from '../../../src/wire/boundedClient';
 
 /**
  * The capped client on its own, against a loopback server: answers past the cap are cut while they stream — buffered

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { CAUSE_CATALOG, type CauseContext } from '../../../src/catalog/causes';
+import { CAUSE_CATALOG, type CauseContext } from '../../../src/advice/causes';
 import type { Target } from '../../../src/config';
 import { CAUSES, type Evidence, type HostKind } from '../../../src/verdict';
 import { settingsFor } from '../fixtures/settings';

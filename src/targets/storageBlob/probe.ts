@@ -1,7 +1,7 @@
 import { BlobServiceClient, newPipeline } from '@azure/storage-blob';
-import { boundedHttpClient } from '../engine/boundedClient';
-import type { StorageBlobTarget } from '../config';
-import { correlationFrom, guarded, type CallOutcome, type Probe } from './probe';
+import { boundedHttpClient } from '../../wire/boundedClient';
+import { correlationFrom, guarded, type CallOutcome, type Probe } from '../probe';
+import type { StorageBlobTarget } from './index';
 
 /**
  * Read blob properties (blobName set) or pull one page of the container listing — both need the data action
@@ -13,7 +13,7 @@ export const probeStorageBlob: Probe<StorageBlobTarget> = (target, ctx) =>
     const pipeline = newPipeline(ctx.credential, { retryOptions: { maxTries: 1 } });
     // Storage takes only a v1 (core-http) client in its options; the v2 client its pipeline converts that into is
     // cached on the pipeline, so the capped client goes there. test/integration/hostileAnswers.test.ts proves it holds.
-    (pipeline as unknown as { _coreHttpClient?: unknown })._coreHttpClient = boundedHttpClient(ctx.settings.maxResponseBytes);
+    (pipeline as unknown as { _coreHttpClient?: unknown })._coreHttpClient = boundedHttpClient(ctx.maxResponseBytes);
     const service = new BlobServiceClient(target.accountUrl, pipeline);
     const container = service.getContainerClient(target.container);
     if (target.blobName) {

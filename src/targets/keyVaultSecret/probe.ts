@@ -1,7 +1,7 @@
 import { SecretClient } from '@azure/keyvault-secrets';
-import type { KeyVaultSecretTarget } from '../config';
-import { boundedHttpClient } from '../engine/boundedClient';
-import { correlationFrom, guarded, type Probe } from './probe';
+import { boundedHttpClient } from '../../wire/boundedClient';
+import { correlationFrom, guarded, type Probe } from '../probe';
+import type { KeyVaultSecretTarget } from './index';
 
 /**
  * Read the secret with SecretClient.getSecret — the exact call a workload makes. Needs the data action
@@ -13,7 +13,7 @@ export const probeKeyVaultSecret: Probe<KeyVaultSecretTarget> = (target, ctx) =>
     // No retries: the first answer is the evidence (a retried 429 or 503 would hide it and spend the deadline).
     const client = new SecretClient(target.vaultUrl, ctx.credential, {
       retryOptions: { maxRetries: 0 },
-      httpClient: boundedHttpClient(ctx.settings.maxResponseBytes),
+      httpClient: boundedHttpClient(ctx.maxResponseBytes),
     });
     let headers: unknown;
     const secret = await client.getSecret(target.secretName, {

@@ -1,0 +1,120 @@
+import type { z } from 'zod';
+import type { CloudName } from '../catalog/clouds';
+import type { CommandContext } from '../advice/commands';
+import type { BuiltInRole, Plane } from '../catalog/roles';
+import type { Cause, Evidence, Propagation, Stage } from '../verdict';
+import type { Probe } from './probe';
+
+/**
+ * The contract a target kind implements: everything Identity Doctor knows about one service, in one folder
+ * (`src/targets/<kind>/index.ts`, the probe beside it in `probe.ts`). The registry (`src/targets/registry.ts`) lists
+ * the kinds; the settings schema, the verdict's kind enum, dispatch, nouns, health component types, the README's
+ * tables and the infra test all derive from it. Nothing outside the registry and the kind folders branches on a kind.
+ */
+
+/** The fields every target has, whatever its kind. */
+export interface BaseTarget {
+  kind: string;
+  name: string;
+  /** ARM id of the resource the target lives in (a vault, an account): fixes and role look-ups read it. */
+  resourceId?: string;
+  /** Overrides the cloud's audience for this kind (a wrong value here is what the verdict must catch). */
+  audience?: string;
+}
+
+/** What the probe does, the permission it exercises and the least built-in role that grants it. */
+export interface Operation {
+  /** Human wording, e.g. "read the secret". */
+  description: string;
+  plane: Plane;
+  /** The action (control plane) or data action (data plane) the service checks. */
+  permission: string;
+  leastRole: BuiltInRole;
+}
+
+/** What the service's text, the verdict's explanation and the outputs call a kind. */
+export interface KindNouns {
+  /** The service in prose ("Key Vault", "Storage", "Azure Resource Manager"). */
+  service: string;
+  /** The service on the chain's call step ("Key Vault", "Storage", "ARM"). */
+  short: string;
+  /** A target of this kind, in the HTML report's table ("Key Vault secret"). */
+  target: string;
+  /** The service whose hosts the ad-hoc host policy accepts ("Blob Storage"). */
+  hosts: string;
+  /** The resource a target lives in ("vault", "storage account"), when it has a name of its own in DNS. */
+  resource: string;
+  /** Another object of the kind a finer grant may reach instead ("secret", "container", "resource"). */
+  sibling: string;
+}
+
+/** The context an explanation or a fix is written in (the verdict's facts for one check). */
+export interface FixContext extends CommandContext {
+  evidence: Evidence;
+  expectedAudience: string;
+  stage: Stage;
+  propagation?: Propagation;
+}
+
+/** A fix or explanation context whose target is known to be of kind T. */
+export type KindContext<T extends BaseTarget> = Omit<FixContext, 'target'> & { target: T };
+
+/** One row of a kind's error dialect: what a service code of a 403 means. */
+export interface ForbiddenCode {
+  cause: Cause;
+  /** What the code means, in a sentence that goes into the explanation. */
+  meaning: string;
+  /** For network refusals: which rule blocked (decides the fix). */
+  network?: 'private_only' | 'rule' | 'either';
+  /** A fix of its own, when the code names the remedy better than its cause does (forbidden_other rows). */
+  fix?: (ctx: FixContext) => string[];
+}
+
+/** A kind module: see the file comment. T is its target type, S its zod schema. */
+export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodType<T> = z.ZodType<T>> {
+  kind: T['kind'];
+  /** The settings schema of one target (zod), with `kind` as its literal discriminator. */
+  schema: S;
+  nouns: KindNouns;
+  /** Its componentType in application/health+json (the IETF draft's predefined values). */
+  componentType: 'datastore' | 'system' | 'component';
+  /** The audiences the service accepts in each cloud; the first is the one a token is requested for. */
+  audiences: Readonly<Record<CloudName, readonly [string, ...string[]]>>;
+  /** The service's host suffix in each cloud, and whether a target's host is one label under it or exactly it. */
+  hosts: { suffixes: Readonly<Record<CloudName, string>>; shape: 'one-label-under' | 'exactly' };
+  /** The field that holds the URL the token is sent to (what the ad-hoc host policy checks). */
+  urlField: string;
+  /** The URL the probe calls: the URL field, or a configured default (ARM). */
+  endpoint(target: T, defaults: { armEndpoint: string }): string;
+  /** The default endpoint as configured, trusted for ad-hoc targets because the operator configured it. */
+  configuredEndpoint?(defaults: { armEndpoint: string }): string;
+  operation: Operation;
+  /** The ARM scopes that decide access, as suffixes below the resource id. */
+  scopes: {
+    /** Where the least role is granted: the narrowest scope the operation succeeds at (a container beats its account). */
+    grant(target: T): string;
+    /** What the operation touches (one secret, one container): finer grants there decide access too. */
+    touched(target: T): string;
+  };
+  /** What the probe reads, for a 404 ("secret", "blob", "container"). */
+  object(target: T): string;
+  /** The resource a target lives in, for fixes and the role look-up. */
+  resource: {
+    /** An az command printing its ARM id from what the target knows, when the resourceId is not configured. */
+    lookup(target: T): string | undefined;
+    /** The resource in prose when no resourceId is configured. */
+    text(target: T): string;
+    /** An az command listing the names of such resources (for a name that does not resolve). */
+    listNames?: string;
+  };
+  /** The error dialect: a 403's service code (the inner code first) → cause. Unknown codes fall back in the engine. */
+  forbidden: Readonly<Record<string, ForbiddenCode>>;
+  /** Explanations the kind words itself (the shared catalog's wording otherwise). */
+  explain?: Partial<Record<Cause, (ctx: KindContext<T>) => string>>;
+  /** Fix commands per cause the kind knows better than the shared catalog (az; values quoted for bash). */
+  fixes: Partial<Record<Cause, (ctx: KindContext<T>, row: ForbiddenCode | undefined) => string[]>>;
+  /** The causes this kind's checks can produce; the conformance suite stages every one in the simulated world. */
+  causes: readonly Cause[];
+  /** The probe (and with it the service's SDK), loaded on first use. */
+  loadProbe(): Promise<Probe<T>>;
+}

@@ -1,0 +1,22 @@
+import type { TargetKindName } from '../../../src/targets/registry';
+import type { World } from '../index';
+import type { DiagnoseTarget } from '../scenario';
+import { armResource } from './armResource';
+import { keyVaultSecret } from './keyVaultSecret';
+import { storageBlob } from './storageBlob';
+import type { KindWorld } from './types';
+
+/**
+ * Every registered kind's scenarios, registered once. Typed by the registry's kind names: a kind added to
+ * src/targets/registry.ts without its world here does not compile.
+ */
+export const KIND_WORLDS: { readonly [K in TargetKindName]: KindWorld } = { keyVaultSecret, storageBlob, armResource };
+
+/** Stage every kind's cases (after stageStandardWorld) and return their targets, one per declared cause. */
+export async function stageKindCases(world: World): Promise<DiagnoseTarget[]> {
+  for (const k of Object.values(KIND_WORLDS)) k.stage(world);
+  await world.syncStorage();
+  return Object.values(KIND_WORLDS).flatMap((k) => Object.values(k.cases(world)).filter((t): t is DiagnoseTarget => t !== undefined));
+}
+
+export type { KindWorld } from './types';
