@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import forge from 'node-forge';
 
 /**
@@ -38,9 +38,13 @@ function rsaKeyPair(): forge.pki.rsa.KeyPair {
   return { publicKey: forge.pki.publicKeyFromPem(publicKey), privateKey: forge.pki.privateKeyFromPem(privateKey) };
 }
 
-/** Serial numbers must be positive: a leading 0 nibble keeps the DER integer's sign bit clear. */
-function serialNumber(): string {
-  return '0' + randomBytes(15).toString('hex');
+/**
+ * Serial numbers must be positive and minimally encoded: the first byte is 0x01–0x7f, so the DER integer needs no sign
+ * byte and has no leading zero. (A zero first byte — 1 in 256 — made OpenSSL refuse the certificate with "asn1
+ * encoding routines::illegal padding", failing a whole integration suite at random.)
+ */
+export function serialNumber(): string {
+  return (1 + randomInt(127)).toString(16).padStart(2, '0') + randomBytes(15).toString('hex');
 }
 
 function validity(cert: forge.pki.Certificate): void {
