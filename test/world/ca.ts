@@ -1,23 +1,13 @@
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import forge from 'node-forge';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { SUFFIXES, EXACT } = require('./hosts.cjs') as { SUFFIXES: string[]; EXACT: string[] };
 
 /**
  * Host names the one server certificate covers. The SDKs under test keep their real host names (the DNS preload maps
  * them to 127.0.0.1), so TLS verification runs exactly as in Azure: the certificate must name the real hosts.
  */
-export const SERVER_DNS_NAMES = [
-  '*.vault.azure.net',
-  '*.vault.azure.cn',
-  '*.vault.usgovcloudapi.net',
-  '*.blob.core.windows.net',
-  '*.blob.core.chinacloudapi.cn',
-  '*.blob.core.usgovcloudapi.net',
-  'management.azure.com',
-  'management.chinacloudapi.cn',
-  'management.usgovcloudapi.net',
-  'login.microsoftonline.com',
-  'localhost',
-] as const;
+export const SERVER_DNS_NAMES: readonly string[] = [...SUFFIXES.map((s) => `*.${s}`), ...EXACT, 'localhost'];
 
 export interface CertificateAuthority {
   caPem: string;

@@ -4,7 +4,7 @@
  * simulated world to 127.0.0.1 so the unmodified SDKs keep their host-name checks (Key Vault's challenge-resource
  * verification, TLS SAN matching, Storage's account-from-host parsing) while talking to loopback servers.
  *
- * - `*.vault.azure.net|cn|usgovcloudapi.net`, `*.blob.core.*`, `management.*`, `login.microsoftonline.com` → 127.0.0.1
+ * - every host of hosts.cjs (`<label>.<suffix>` and the exact hosts: ARM, Entra, Graph) → 127.0.0.1
  * - a host whose first label starts with `nxdomain` → the ENOTFOUND error getaddrinfo gives for a name that does
  *   not exist (how a mistyped or deleted vault/account really fails)
  * - anything else → the real resolver.
@@ -14,14 +14,7 @@
  */
 const dns = require('node:dns');
 
-const SUFFIXES = [
-  '.vault.azure.net',
-  '.vault.azure.cn',
-  '.vault.usgovcloudapi.net',
-  '.blob.core.windows.net',
-  '.blob.core.chinacloudapi.cn',
-  '.blob.core.usgovcloudapi.net',
-];
+const { SUFFIXES, EXACT, DNS_ONLY_PREFIXES } = require('./hosts.cjs');
 
 function normalize(hostname) {
   return String(hostname).toLowerCase().replace(/\.$/, '');
@@ -32,7 +25,7 @@ function isNxdomain(host) {
 }
 
 function isSimulated(host) {
-  return host.startsWith('management.') || host === 'login.microsoftonline.com' || SUFFIXES.some((s) => host.endsWith(s));
+  return EXACT.includes(host) || DNS_ONLY_PREFIXES.some((p) => host.startsWith(p)) || SUFFIXES.some((s) => host.endsWith(`.${s}`));
 }
 
 /** The same shape libuv's getaddrinfo failure has (EAI_NONAME is errno -3008 on Linux and macOS). */
