@@ -212,6 +212,13 @@ export const RoleEvidenceSchema = z.object({
   unavailable: z.object({ reason: z.string(), errorCode: z.string().optional(), httpStatus: z.number().optional() }).optional(),
   /** The command to look for yourself. */
   lookup: z.string(),
+  /**
+   * Whose grants these are when the service has its own permission model (e.g. "Cosmos DB SQL role assignments",
+   * "Microsoft Graph app role assignments"); absent for Azure RBAC role assignments.
+   */
+  model: z.string().optional(),
+  /** How long a grant in that model takes to reach the service (seconds), when not the RBAC window of 10 minutes. */
+  windowSeconds: z.number().optional(),
 });
 export type RoleEvidence = z.infer<typeof RoleEvidenceSchema>;
 

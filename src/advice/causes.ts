@@ -28,10 +28,15 @@ export interface CauseEntry {
 }
 
 /** role_missing's remedy names every kind's least role (data-plane roles first; a control-plane role says its service). */
-const ROLE_REMEDY = `\`az role assignment create\` of the data-plane role (${[
-  KINDS.filter((k) => k.operation.plane === 'data').map((k) => k.operation.leastRole.name).join(', '),
-  ...KINDS.filter((k) => k.operation.plane !== 'data').map((k) => `${k.operation.leastRole.name} for ${k.nouns.short}`),
-].join('; ')}) at the narrowest scope`;
+const RBAC_KINDS = KINDS.filter((k) => !k.permissions);
+const OWN_MODEL_REMEDIES = KINDS.flatMap((k) => (k.permissions ? [`${k.nouns.service}: ${k.permissions.remedy}`] : []));
+const ROLE_REMEDY = [
+  `\`az role assignment create\` of the data-plane role (${[
+    RBAC_KINDS.filter((k) => k.operation.plane === 'data').map((k) => k.operation.leastRole.name).join(', '),
+    ...RBAC_KINDS.filter((k) => k.operation.plane !== 'data').map((k) => `${k.operation.leastRole.name} for ${k.nouns.short}`),
+  ].join('; ')}) at the narrowest scope`,
+  ...OWN_MODEL_REMEDIES,
+].join('; ');
 
 const svc = (ctx: CauseContext) => kindOf(ctx.target).nouns.service;
 const OPERATION = (ctx: CauseContext) => kindOf(ctx.target).operation;
@@ -268,6 +273,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
       return parts.join(' ');
     },
     fix: (ctx) => {
+      // A service with its own permission model grants with its own command (Cosmos DB SQL roles, Graph app roles).
+      if (kindOf(ctx.target).permissions) return kindFix(ctx, 'role_missing') ?? [];
       const roles = ctx.evidence.roles;
       const least = OPERATION(ctx).leastRole.name;
       const existing = roles?.lookedUp ? roles.assignments.find((a) => a.roleName === least && a.scopeRelation === 'at') : undefined;

@@ -31,8 +31,9 @@ interface Judged {
   young: boolean;
 }
 
-function windowOf(a: Assignment, viaGroup: boolean, tokenPredates: boolean | undefined): number {
-  const base = /^\/providers\/Microsoft\.Management\/managementGroups\//i.test(a.scope) ? MANAGEMENT_GROUP_WINDOW_SECONDS : DIRECT_WINDOW_SECONDS;
+function windowOf(a: Assignment, viaGroup: boolean, tokenPredates: boolean | undefined, modelWindow: number | undefined): number {
+  // A service's own permission model states its own window (Graph app roles: until the token is re-minted).
+  const base = modelWindow ?? (/^\/providers\/Microsoft\.Management\/managementGroups\//i.test(a.scope) ? MANAGEMENT_GROUP_WINDOW_SECONDS : DIRECT_WINDOW_SECONDS);
   // A group grant made after the token was minted waits for a new token; one made before it is judged like any other.
   return viaGroup && tokenPredates !== false ? Math.max(base, GROUP_TOKEN_WINDOW_SECONDS) : base;
 }
@@ -48,7 +49,7 @@ export function judgeCovering(roles: RoleEvidence | undefined, claims: Claims | 
       const age = Number.isFinite(createdMs) ? Math.max(0, Math.round((nowMs - createdMs) / 1000)) : undefined;
       const viaGroup = !!a.principalId && !!oid && a.principalId.toLowerCase() !== oid;
       const tokenPredates = claims?.iat !== undefined && Number.isFinite(createdMs) ? claims.iat * 1000 < createdMs : undefined;
-      const window = windowOf(a, viaGroup, tokenPredates);
+      const window = windowOf(a, viaGroup, tokenPredates, roles.windowSeconds);
       // Without a creation time the age cannot be judged: give it the benefit of the doubt, as before.
       return { assignment: a, window, ...(age !== undefined ? { age } : {}), viaGroup, ...(tokenPredates !== undefined ? { tokenPredates } : {}), young: age === undefined || age < window };
     })
@@ -95,9 +96,15 @@ export function propagationHint(cause: Cause, roles: RoleEvidence | undefined, c
   }
   const { assignment: covering, window, age, viaGroup, tokenPredates } = young;
   const windowText =
-    window === DIRECT_WINDOW_SECONDS ? '10 minutes' : window === MANAGEMENT_GROUP_WINDOW_SECONDS ? 'hours at management-group scope (rarely up to 12 h)' : 'until the token is re-minted (about 24 h)';
+    window === DIRECT_WINDOW_SECONDS
+      ? 'within 10 minutes'
+      : window === MANAGEMENT_GROUP_WINDOW_SECONDS
+        ? 'within hours at management-group scope (rarely up to 12 h)'
+        : window >= GROUP_TOKEN_WINDOW_SECONDS
+          ? 'only once the token is re-minted (about 24 h)'
+          : `within ${Math.ceil(window / 60)} minutes`;
   const advice = [
-    `${covering.roleName} at ${covering.scope} was granted${age !== undefined ? ` ${age} s ago` : ''}; ${viaGroup ? 'it reaches this identity through a group, which takes effect' : 'role assignments take effect within'} ${windowText}.`,
+    `${covering.roleName} at ${covering.scope} was granted${age !== undefined ? ` ${age} s ago` : ''}; ${viaGroup ? 'it reaches this identity through a group, which takes effect' : `${roles?.model ?? 'role assignments'} take effect`} ${windowText}.`,
     'Wait and re-run (or use ?waitSeconds=); do not grant a broader role.',
     viaGroup
       ? 'The role reaches this identity through a group: the token must be re-minted to carry it, and the platform caches managed-identity tokens for about 24 h. Grant the role directly to the identity instead.'

@@ -5,6 +5,7 @@ import { classifyAcquisition, classifyCallFailure, overlayIdentity } from './cla
 import { isGuid } from '../advice/commands';
 import { roleAssignmentList } from '../targets/commands';
 import { kindOf } from '../targets/registry';
+import type { PermissionModel } from '../targets/kind';
 import { decideWithRoles, propagationHint } from './propagation';
 import { lookupRoles } from './roles';
 import { proxyFor } from './proxy';
@@ -260,6 +261,8 @@ async function roleEvidence(
   tokenFor: (audience: string) => Promise<Acquisition>,
   evidence: Evidence,
 ): Promise<RoleEvidence | undefined> {
+  const own = kindOf(target).permissions;
+  if (own) return ownPermissions(own, target, claims, settings, deadline, tokenFor, evidence);
   if (!target.resourceId) {
     (evidence.notes ??= []).push(`Add "resourceId" (the ARM id of the ${kindOf(target).nouns.resource}) to target "${target.name}" to let the diagnose look up the roles the identity holds there.`);
     return undefined;
@@ -280,4 +283,38 @@ async function roleEvidence(
     };
   }
   return lookupRoles({ target, scope, oid: claims.oid, credential: arm.grant.credentialFor(undefined, settings.cloud.armAudiences), settings, signal: deadline.signal, commandContext });
+}
+
+/**
+ * A kind with its own permission model (Cosmos DB SQL roles, Graph app roles, SQL database users) reads its grants
+ * itself; it may ask for the Azure RBAC look-up too (the control-plane roles beside them).
+ */
+async function ownPermissions(
+  own: PermissionModel<Target>,
+  target: Target,
+  claims: Claims | undefined,
+  settings: Settings,
+  deadline: Deadline,
+  tokenFor: (audience: string) => Promise<Acquisition>,
+  evidence: Evidence,
+): Promise<RoleEvidence | undefined> {
+  if (!own.lookup) return undefined;
+  if (!claims?.oid || !isGuid(claims.oid)) {
+    (evidence.notes ??= []).push(`The token carries no readable oid (a GUID): the ${own.model} could not be looked up.`);
+    return undefined;
+  }
+  const credentialFor = async (audience: string) => {
+    const acquired = await tokenFor(audience);
+    return acquired.ok
+      ? { ok: true as const, credential: acquired.grant.credentialFor(undefined, [audience]) }
+      : { ok: false as const, reason: `No token for ${audience} (${classifyAcquisition(acquired.failure, settings)}).` };
+  };
+  const azureRoles = async () => {
+    if (!target.resourceId) return undefined;
+    const arm = await tokenFor(settings.cloud.armAudiences[0]);
+    if (!arm.ok) return undefined;
+    const commandContext = { target, settings, claims, hostKind: 'unknown' as const };
+    return lookupRoles({ target, scope: target.resourceId, oid: claims.oid!, credential: arm.grant.credentialFor(undefined, settings.cloud.armAudiences), settings, signal: deadline.signal, commandContext });
+  };
+  return own.lookup({ target, oid: claims.oid, claims, settings, signal: deadline.signal, credentialFor, azureRoles });
 }

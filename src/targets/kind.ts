@@ -2,7 +2,9 @@ import type { z } from 'zod';
 import type { CloudName } from '../catalog/clouds';
 import type { CommandContext } from '../advice/commands';
 import type { BuiltInRole, Plane } from '../catalog/roles';
-import type { Cause, Evidence, Propagation, Stage } from '../verdict';
+import type { TokenCredential } from '@azure/identity';
+import type { Settings } from '../config';
+import type { Cause, Claims, Evidence, Propagation, RoleEvidence, Stage } from '../verdict';
 import type { Probe } from './probe';
 
 /**
@@ -70,6 +72,38 @@ export interface ForbiddenCode {
   fix?: (ctx: FixContext) => string[];
 }
 
+/** What a kind's own permission look-up is given (see TargetKind.permissions). */
+export interface PermissionLookup<T extends BaseTarget> {
+  target: T;
+  /** The token's oid (a GUID): whose grants to read. */
+  oid: string;
+  claims?: Claims;
+  settings: Settings;
+  /** Fires at the diagnose deadline. */
+  signal: AbortSignal;
+  /** A credential of the same identity for another audience (ARM, Graph) through the same token memo, or why there is none. */
+  credentialFor(audience: string): Promise<{ ok: true; credential: TokenCredential } | { ok: false; reason: string }>;
+  /** The Azure RBAC look-up every other kind gets (to show control-plane roles beside the service's own grants); undefined without a resourceId. */
+  azureRoles(): Promise<RoleEvidence | undefined>;
+}
+
+/**
+ * A service whose data access is granted outside Azure RBAC: Cosmos DB SQL role assignments, Microsoft Graph app role
+ * assignments, SQL database users and roles. After a role_missing its look-up replaces the ARM role look-up, and the
+ * kind's `fixes.role_missing` replaces `az role assignment create`. Its evidence keeps the RoleEvidence shape (with
+ * `model` and, when it differs, `windowSeconds` set), so propagation_pending and grant_ineffective are judged as for RBAC.
+ */
+export interface PermissionModel<T extends BaseTarget> {
+  /** What its grants are called, plural ("Cosmos DB SQL role assignments"). */
+  model: string;
+  /** The README's one-line remedy for role_missing with this kind ("`az cosmosdb sql role assignment create` of …"). */
+  remedy: string;
+  /** Recognises a fix line that creates a grant in this model (the conformance suite: no grant for a cause no grant cures). */
+  grantLine: RegExp;
+  /** Reads what the principal holds; never throws (an unreadable model is `lookedUp: false` with the reason). Absent: no look-up. */
+  lookup?(args: PermissionLookup<T>): Promise<RoleEvidence>;
+}
+
 /** A kind module: see the file comment. T is its target type, S its zod schema. */
 export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodType<T> = z.ZodType<T>> {
   kind: T['kind'];
@@ -113,6 +147,8 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   explain?: Partial<Record<Cause, (ctx: KindContext<T>) => string>>;
   /** Fix commands per cause the kind knows better than the shared catalog (az; values quoted for bash). */
   fixes: Partial<Record<Cause, (ctx: KindContext<T>, row: ForbiddenCode | undefined) => string[]>>;
+  /** Set when the service grants data access outside Azure RBAC (see PermissionModel). */
+  permissions?: PermissionModel<T>;
   /** The causes this kind's checks can produce; the conformance suite stages every one in the simulated world. */
   causes: readonly Cause[];
   /** The probe (and with it the service's SDK), loaded on first use. */

@@ -61,6 +61,12 @@ describe.each(KINDS.map((k) => [k.kind, k] as const))('the %s kind', (kindName, 
   it('names the least role and the exact scope in the role_missing fix', () => {
     const target = kw.cases(world).role_missing!;
     const fix = checkOf(verdict, target.name).fix.join('\n');
+    if (kind.permissions) {
+      // Its own permission model: the grant is its own command, naming the least role (by id or name).
+      expect(fix).toMatch(kind.permissions.grantLine);
+      expect(fix.includes(kind.operation.leastRole.id) || fix.includes(kind.operation.leastRole.name)).toBe(true);
+      return;
+    }
     const scope = `${target.resourceId}${kind.scopes.grant(target as never)}`;
     expect(fix).toContain(`--role ${sh(kind.operation.leastRole.name)} `);
     expect(fix).toMatch(new RegExp(`--scope ${scope.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(\\s|$)`));
@@ -69,7 +75,8 @@ describe.each(KINDS.map((k) => [k.kind, k] as const))('the %s kind', (kindName, 
   it('never creates a role assignment as the fix for a cause no role cures', () => {
     for (const cause of kind.causes.filter((c) => !['role_missing', 'grant_ineffective'].includes(c))) {
       const check = checkOf(verdict, kw.cases(world)[cause]!.name);
-      expect({ cause, creates: check.fix.some((l) => l.startsWith('az role assignment create')) }).toEqual({ cause, creates: false });
+      const grants = (l: string) => l.startsWith('az role assignment create') || (kind.permissions?.grantLine.test(l) ?? false);
+      expect({ cause, creates: check.fix.some(grants) }).toEqual({ cause, creates: false });
     }
   });
 

@@ -84,6 +84,19 @@ describe('the propagation hint', () => {
     expect(hint.advice).toContain('hours at management-group scope');
   });
 
+  it('judges a grant in a service\'s own permission model by that model\'s window', () => {
+    // e.g. Microsoft Graph app roles reach a managed identity only in a newly minted token (cached ~24 h).
+    const graph = (ageMs: number) => roles([{ roleName: 'User.Read.All', createdOn: new Date(now - ageMs).toISOString(), principalId: OID }], { model: 'app role assignments', windowSeconds: 86_400 });
+    const young = propagationHint('propagation_pending', graph(2 * 3600_000), claims, now)!;
+    expect(decideWithRoles('role_missing', graph(2 * 3600_000), claims, now)).toBe('propagation_pending');
+    expect(young).toMatchObject({ expectedWindowSeconds: 86_400, retryAfterSeconds: 86_400 - 7200 });
+    expect(young.advice).toContain('app role assignments take effect only once the token is re-minted (about 24 h)');
+    // Two days old: past the model's window, so not propagation — and the RBAC default (10 min) would have said so at 11 min.
+    expect(decideWithRoles('role_missing', graph(2 * 86_400_000), claims, now)).toBe('grant_ineffective');
+    const custom = roles([{ createdOn: new Date(now - 60_000).toISOString() }], { windowSeconds: 900 });
+    expect(propagationHint('propagation_pending', custom, claims, now)!.advice).toContain('15 minutes');
+  });
+
   it('explains the ~24 h token cache when the role came through a group', () => {
     const hint = propagationHint('propagation_pending', roles([{ principalId: '00000000-0000-4000-8000-0000000000aa', createdOn: new Date(now - 60_000).toISOString() }]), claims, now)!;
     expect(hint.viaGroup).toBe(true);
