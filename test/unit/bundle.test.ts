@@ -40,4 +40,12 @@ describe('the bundle', () => {
       expect(atStart.filter((f) => probes.includes(f))).toEqual([]);
     }
   });
+
+  it('carries zod\'s English messages and none of its other locales', () => {
+    const dir = path.join(REPO_ROOT, OUT_DIR, 'chunks');
+    const all = fs.readdirSync(dir).filter((f) => f.endsWith(EXTENSION)).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+    // From zod's locales/de.js and locales/en.js ("Invalid input: expected …").
+    expect(all).not.toContain('erwartet');
+    expect(all).toContain('Invalid input: expected');
+  });
 });
