@@ -96,6 +96,15 @@ export function checkParses(root: string): void {
   }
 }
 
+/** The files an entry point loads before it runs: its static imports, transitively (a dynamic import() is not followed). */
+export function loadedAtStart(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const code = fs.readFileSync(file, 'utf8');
+  for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*)["'](\.[^"']+)["']/g)) loadedAtStart(path.resolve(path.dirname(file), m[1]!), seen);
+  return seen;
+}
+
 if (require.main === module) {
   const root = path.resolve(__dirname, '..', '..');
   build(options(root))
