@@ -136,8 +136,11 @@ export const appConfiguration: TargetKind<AppConfigurationTarget, typeof AppConf
     // The shared wording compares the token's tenant with EXPECTED_TENANT_ID; here the store named the mismatch itself.
     wrong_tenant: (ctx) =>
       `App Configuration refused the token: "${oneLine(challengeDescription(ctx.evidence.wwwAuthenticate) ?? ctx.evidence.message ?? 'wrong issuer')}" The token was issued by tenant ${ctx.claims?.tid ?? '(unknown)'}, but the store belongs to a subscription of another tenant. A managed identity lives in one tenant and cannot get tokens for another: use an identity of the store's tenant.`,
+    // The shared wording leads with the error code, which a bare 5xx from App Configuration does not have.
     target_error: (ctx) =>
-      `App Configuration answered ${ctx.evidence.errorCode ? `${ctx.evidence.errorCode}: ` : ''}${oneLine(ctx.evidence.message ?? 'an error')}${ctx.evidence.retryAfter ? ` and asked to retry after ${ctx.evidence.retryAfter} (retry-after-ms)` : ''}. Not an identity problem; if it persists, quote the request id in a support case.`,
+      ctx.evidence.transport
+        ? `App Configuration sent an answer that could not be used: ${oneLine(ctx.evidence.transport.detail ?? 'unreadable')}. Not an identity problem.`
+        : `App Configuration answered ${ctx.evidence.errorCode ? `${ctx.evidence.errorCode}: ` : ''}${oneLine(ctx.evidence.message ?? 'an error')}${ctx.evidence.retryAfter ? ` and asked to retry after ${ctx.evidence.retryAfter} (retry-after-ms)` : ''}. Not an identity problem; if it persists, quote the request id in a support case.`,
   },
   fixes: {
     resource_not_found: ({ target: t }) => [
