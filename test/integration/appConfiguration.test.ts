@@ -12,13 +12,15 @@ const storeId = (name: string) => `${RG_APP}/providers/Microsoft.AppConfiguratio
 
 let world: World;
 let service: RunningService;
+let quick: RunningService | undefined;
 
 beforeAll(async () => {
   world = await startWorld();
   await stageStandardWorld(world);
   appConfiguration.stage(world);
-  for (const name of ['cac-perimeter', 'cac-hostile']) {
-    world.state.configStores.push({ name, resourceId: storeId(name), tenantId: TENANT_ID, keyValues: [], ...(name === 'cac-perimeter' ? { network: 'perimeter' as const } : { fault: 'huge_body' as const }) });
+  const extra = { 'cac-perimeter': { network: 'perimeter' as const }, 'cac-hostile': { fault: 'huge_body' as const }, 'cac-silent': { fault: 'silent' as const } };
+  for (const [name, more] of Object.entries(extra)) {
+    world.state.configStores.push({ name, resourceId: storeId(name), tenantId: TENANT_ID, keyValues: [], ...more });
     world.grant(USER_IDENTITY.principalId, 'appConfigurationDataReader', storeId(name), { createdOn: new Date(Date.now() - 86_400_000) });
   }
   const ok = world.appConfigUrl('cac-ok');
@@ -33,6 +35,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await quick?.stop();
   await service?.stop();
   await world?.stop();
 });
@@ -77,6 +80,22 @@ describe('App Configuration through the service', () => {
     expect(check.cause).toBe('target_error');
     expect(check.explanation).toMatch(/response cap of 1 MiB/);
     expect(service.alive!()).toBe(true);
+  }, 60_000);
+
+  it('gives up on a store that never answers at the deadline: deadline_exceeded at the call stage', async () => {
+    const deadlineMs = 3000;
+    quick = await startService(
+      serviceEnv(world, {
+        DIAGNOSE_TARGETS: JSON.stringify([{ name: 'cfg-silent', kind: 'appConfiguration', endpoint: world.appConfigUrl('cac-silent'), key: 'App:Greeting' }]),
+        DIAGNOSE_TIMEOUT_MS: String(deadlineMs),
+      }),
+    );
+    const started = Date.now();
+    const { verdict } = await quick.diagnose();
+    const check = checkOf(verdict, 'cfg-silent');
+    expect({ cause: check.cause, stage: check.stage }).toEqual({ cause: 'deadline_exceeded', stage: 'call' });
+    // Loose: the deadline plus a busy machine's slack, far below any SDK default timeout.
+    expect(Date.now() - started).toBeLessThan(deadlineMs + 15_000);
   }, 60_000);
 
   it('leaks no value, token or identity header in any format', async () => {
