@@ -1,4 +1,4 @@
-import { audienceAccepted, forbiddenCode } from '../targets/registry';
+import { audienceAccepted, forbiddenCode, kindOf } from '../targets/registry';
 import type { Settings, Target } from '../config';
 import type { CallFailure } from '../wire/callFailure';
 import type { Cause, Claims, Transport } from '../verdict';
@@ -97,6 +97,9 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
     return failure.transport.kind === 'aborted' || failure.transport.kind === 'timeout' ? 'deadline_exceeded' : 'target_unreachable';
   }
   const status = failure.httpStatus ?? 0;
+  // A kind's reading of answers its service sends without a code (see TargetKind.uncoded).
+  const own = status === 401 || status === 403 ? kindOf(input.target).uncoded?.(failure) : undefined;
+  if (own) return own;
   if (status === 401) return authenticationCause(input);
   if (status === 403) {
     // Storage answers some token failures with 403 AuthenticationFailed: a 403 that is authentication, not a role.
