@@ -363,7 +363,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Role granted, not yet effective',
     symptom: '403 although a role covering the operation is assigned, more recently than propagation takes.',
-    remedy: 'wait (up to 10 min) and re-run; do not grant a broader role',
+    remedy: 'wait (up to 10 min; Graph app roles: until the token is re-minted, up to ~24 h) and re-run; do not grant a broader role',
     explain: (ctx) =>
       `A role that covers the operation is assigned, but ${svc(ctx)} still answers 403: it has not propagated yet. ${ctx.propagation?.advice ?? 'Role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.'}`,
     fix: (ctx) => [

@@ -205,7 +205,12 @@ export const microsoftGraph: TargetKind<MicrosoftGraphTarget, typeof MicrosoftGr
     },
     propagation_pending: (ctx) => {
       const t = ctx.target;
-      return `${t.permission} is assigned to this identity (an app role assignment on Microsoft Graph), but the token ${minted(ctx.claims)} ${rolesText(ctx.claims)} in its roles claim: it was minted before the grant. ${CACHE} ${ctx.propagation?.advice ?? ''}`.trim();
+      // Minted after the grant and still without it: Entra had not replicated the assignment when the token was issued
+      // (https://learn.microsoft.com/graph/api/serviceprincipal-list-approleassignments: "replication delays").
+      const why = ctx.propagation?.tokenPredatesAssignment === false
+        ? 'it was minted after the grant but before Microsoft Entra had replicated it'
+        : 'it was minted before the grant';
+      return `${t.permission} is assigned to this identity (an app role assignment on Microsoft Graph), but the token ${minted(ctx.claims)} ${rolesText(ctx.claims)} in its roles claim: ${why}. ${CACHE} ${ctx.propagation?.advice ?? ''}`.trim();
     },
     grant_ineffective: (ctx) => {
       const t = ctx.target;
