@@ -63,7 +63,8 @@ export type DiagnoseTarget =
   | { name: string; kind: 'keyVaultSecret'; vaultUrl: string; secretName: string; resourceId?: string; audience?: string }
   | { name: string; kind: 'storageBlob'; accountUrl: string; container: string; blobName?: string; resourceId?: string; audience?: string }
   | { name: string; kind: 'armResource'; resourceId: string; endpoint?: string; audience?: string }
-  | { name: string; kind: 'appConfiguration'; endpoint: string; key?: string; label?: string; resourceId?: string; audience?: string };
+  | { name: string; kind: 'appConfiguration'; endpoint: string; key?: string; label?: string; resourceId?: string; audience?: string }
+  | { name: string; kind: 'microsoftGraph'; path: string; permission: string; endpoint?: string; resourceId?: string; audience?: string };
 
 export const EXPECTED_CAUSES: Readonly<Record<string, ExpectedCause>> = Object.freeze({
   'kv-ok': 'authorized',
