@@ -280,7 +280,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
       const existing = roles?.lookedUp ? roles.assignments.find((a) => a.roleName === least && a.scopeRelation === 'at') : undefined;
       // Never ask to create what the look-up found: say it exists instead.
       const grant = existing ? comment(`${least} is already assigned at ${existing.scope}; it does not take effect — see the explanation`) : roleAssignmentCreate(ctx);
-      return [grant, ...(roles?.unavailable ? [roles.lookup] : [])];
+      // A kind may add lines after the grant (Container Registry: the role its other permission mode honours).
+      return [grant, ...(kindFix(ctx, 'role_missing') ?? []), ...(roles?.unavailable ? [roles.lookup] : [])];
     },
   },
   grant_ineffective: {
@@ -315,6 +316,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
         // The group's assignment exists; a direct one to the identity does not (it would have been listed).
         ...(viaGroup ? [`${roleAssignmentCreate(ctx)}   ${comment('grant directly to the identity: group grants wait for a new token')}`] : []),
         comment('do not wait and do not grant a broader role: remove the deny assignment or fix the condition the evidence names'),
+        // A kind's own reasons a covering role does not apply (Container Registry: AcrPull on an ABAC-mode registry).
+        ...(kindFix(ctx, 'grant_ineffective') ?? []),
       ];
     },
   },

@@ -5,7 +5,7 @@ import type { BuiltInRole, Plane } from '../catalog/roles';
 import type { TokenCredential } from '@azure/identity';
 import type { Settings } from '../config';
 import type { Cause, Claims, Evidence, Propagation, RoleEvidence, Stage } from '../verdict';
-import type { Probe } from './probe';
+import type { CallFailure, Probe } from './probe';
 
 /**
  * The contract a target kind implements: everything Identity Doctor knows about one service, in one folder
@@ -149,6 +149,18 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   fixes: Partial<Record<Cause, (ctx: KindContext<T>, row: ForbiddenCode | undefined) => string[]>>;
   /** Set when the service grants data access outside Azure RBAC (see PermissionModel). */
   permissions?: PermissionModel<T>;
+  /**
+   * Classifies a call failure before the shared rules, for a service whose statuses do not follow 401 = token refused,
+   * 403 = not permitted (Container Registry refuses a missing permission with 401 once its own token exchange has
+   * succeeded). Undefined leaves the failure to the shared rules. Pure, like the rest of classification.
+   */
+  classify?(failure: CallFailure): Cause | undefined;
+  /**
+   * Whether a role grants the operation on this target, when the operation's one permission cannot say it (Container
+   * Registry honours AcrPull's Action in one permission mode and the Repository roles' data actions in the other, and
+   * which data action depends on the configured fields). Absent: the operation's plane and permission decide.
+   */
+  grants?(role: BuiltInRole, target: T): boolean;
   /** The causes this kind's checks can produce; the conformance suite stages every one in the simulated world. */
   causes: readonly Cause[];
   /** The probe (and with it the service's SDK), loaded on first use. */
