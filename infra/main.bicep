@@ -41,6 +41,12 @@ param storageBlobName string = ''
 @description('Resource group whose role assignments to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>. Grants Reader on it.')
 param armScopeResourceId string = ''
 
+@description('Container registry to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>. Grants AcrPull on the registry (a registry in "RBAC Registry + ABAC Repository Permissions" mode does not honour AcrPull: grant Container Registry Repository Reader, or Catalog Lister without a repository, yourself).')
+param containerRegistryResourceId string = ''
+
+@description('A repository in that registry whose properties to read; empty: list the first page of the catalog instead.')
+param containerRegistryRepository string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -79,6 +85,7 @@ var roles = {
   reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
 }
 
 // environment().name → AZURE_CLOUD (the `azCloudName` → `name` pairs of CLOUDS in src/catalog/clouds.ts).
@@ -151,6 +158,26 @@ var dependencies = [
       kind: 'armResource'
       resourceId: armScopeResourceId
     }
+  }
+  {
+    configured: !empty(containerRegistryResourceId)
+    roleDefinitionId: roles.acrPull
+    scope: {
+      subscriptionId: idSegment(containerRegistryResourceId, 2)
+      resourceGroup: idSegment(containerRegistryResourceId, 4)
+      kind: 'containerRegistry'
+      name: idSegment(containerRegistryResourceId, 8)
+    }
+    // repository must be absent, not empty, when none is named: the service refuses an empty one.
+    target: union(
+      {
+        name: 'registry'
+        kind: 'containerRegistry'
+        endpoint: 'https://${idSegment(containerRegistryResourceId, 8)}${environment().suffixes.acrLoginServer}'
+        resourceId: containerRegistryResourceId
+      },
+      empty(containerRegistryRepository) ? {} : { repository: containerRegistryRepository }
+    )
   }
 ]
 

@@ -9,16 +9,17 @@ param principalId string
 @description('GUID of a built-in role, taken from the `roles` table in main.bicep (held to src/catalog/roles.ts by test/unit/infra.test.ts).')
 param roleDefinitionId string
 
-@description('Kind of scope: the vault, the storage account, the Application Insights component, or this resource group itself.')
+@description('Kind of scope: the vault, the storage account, the Application Insights component, the container registry, or this resource group itself.')
 @allowed([
   'vault'
   'storageAccount'
   'resourceGroup'
+  'containerRegistry'
   'applicationInsights'
 ])
 param scopeKind string
 
-@description('Name of the vault, storage account or component; for a resource group, its own name.')
+@description('Name of the vault, storage account, component or registry; for a resource group, its own name.')
 param scopeName string
 
 // Declared for every kind but only referenced as the scope of the matching assignment: an `existing` reference is
@@ -32,6 +33,10 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 }
 
 resource component 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: scopeName
+}
+
+resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {
   name: scopeName
 }
 
@@ -63,6 +68,12 @@ resource onComponent 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (
   properties: assignment
 }
 
+resource onRegistry 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'containerRegistry') {
+  name: guid(registry.id, principalId, roleDefinitionId)
+  scope: registry
+  properties: assignment
+}
+
 resource onResourceGroup 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'resourceGroup') {
   name: guid(resourceGroup().id, principalId, roleDefinitionId)
   properties: assignment
@@ -73,5 +84,6 @@ var scopeIds = {
   storageAccount: account.id
   applicationInsights: component.id
   resourceGroup: resourceGroup().id
+  containerRegistry: registry.id
 }
 output scopeId string = scopeIds[scopeKind]

@@ -169,8 +169,10 @@ export const containerRegistry: TargetKind<ContainerRegistryTarget, typeof Conta
         ...(!roles?.lookedUp ? ['If you granted it minutes ago, wait up to 10 minutes for propagation before granting anything broader.'] : []),
       ].join(' ');
     },
+    propagation_pending: ({ evidence, propagation }) =>
+      `A role that covers the operation is assigned, but Container Registry still refuses it (${evidence.errorCode ?? 'UNAUTHORIZED'} at ${stepText(evidence.step)}): it has not propagated yet. ${propagation?.advice ?? 'Role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.'}`,
     token_rejected: ({ target: t, evidence }) =>
-      `Container Registry refused the Microsoft Entra token at ${stepText(evidence.step)}${evidence.errorCode ? ` with ${evidence.errorCode}` : ''}${evidence.message ? `: ${oneLine(evidence.message).slice(0, 300)}` : ''}. ` +
+      `Container Registry refused the Microsoft Entra token at ${stepText(evidence.step)}${evidence.errorCode ? ` with ${evidence.errorCode}` : ''}${evidence.message ? ` ("${oneLine(evidence.message).slice(0, 300)}")` : ''}. ` +
       `ACR's answer does not say which check failed: a token from another tenant than the registry ${registryName(t.endpoint)}'s, an audience it does not take (containerregistry.azure.net, or the ARM audience unless authentication-as-arm is disabled), or an expired token. Compare the claims in this check.`,
     grant_ineffective: (ctx) => {
       const covering = ctx.evidence.roles?.assignments.filter((a) => a.coversOperation) ?? [];
