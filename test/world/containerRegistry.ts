@@ -194,7 +194,7 @@ export function startContainerRegistry(deps: ContainerRegistryDeps): Promise<Ser
     }
 
     /** The bearer's access for (type, name, action), or the 401 challenge that asks for it. */
-    function authorized(need: Access): boolean {
+    function authorized(need: Access, r: Registry): boolean {
       const challenge = (error?: string) => ({
         'www-authenticate': `Bearer realm="${realm}",service="${loginServer}",scope="${need.type}:${need.name}:${need.actions.join(',')}"${error ? `,error="${error}"` : ''}`,
       });
@@ -212,12 +212,13 @@ export function startContainerRegistry(deps: ContainerRegistryDeps): Promise<Ser
       }
       const access = Array.isArray(claims.access) ? (claims.access as Access[]) : [];
       const ok = need.actions.every((a) => access.some((x) => x.type === need.type && x.name === need.name && x.actions.includes(a)));
-      if (!ok) errors(401, 'UNAUTHORIZED', AUTH_REQUIRED, detail, challenge('insufficient_scope'));
+      const echo = r.echoTokens ? ` (token signature ${bearer.split('.')[2] ?? ''})` : '';
+      if (!ok) errors(401, 'UNAUTHORIZED', `${AUTH_REQUIRED}${echo}`, detail, challenge('insufficient_scope'));
       return ok;
     }
 
     function catalog(r: Registry): void {
-      if (!authorized({ type: 'registry', name: 'catalog', actions: ['*'] })) return;
+      if (!authorized({ type: 'registry', name: 'catalog', actions: ['*'] }, r)) return;
       const names = Object.keys(r.repositories).sort();
       const n = Math.max(1, Number(url.searchParams.get('n') ?? '100') || 100);
       const last = url.searchParams.get('last');
@@ -231,7 +232,7 @@ export function startContainerRegistry(deps: ContainerRegistryDeps): Promise<Ser
     }
 
     function repository(r: Registry, repo: string): void {
-      if (!authorized({ type: 'repository', name: repo, actions: ['metadata_read'] })) return;
+      if (!authorized({ type: 'repository', name: repo, actions: ['metadata_read'] }, r)) return;
       const found = r.repositories[repo];
       if (!found) {
         // distribution spec error code NAME_UNKNOWN ("repository name not known to registry"), 404.

@@ -95,6 +95,8 @@ export interface Registry {
   network?: 'open' | 'firewall' | 'private';
   /** Repository name → what GET /acr/v1/{name} reports. */
   repositories: Record<string, { tagCount: number; manifestCount: number }>;
+  /** A hostile registry: its 401 for a token without the access quotes that token's signature (redaction tests). */
+  echoTokens?: boolean;
   fault?: Fault;
 }
 

@@ -187,11 +187,11 @@ export const containerRegistry: TargetKind<ContainerRegistryTarget, typeof Conta
   fixes: {
     // Appended after the AcrPull grant: the role a registry in ABAC mode needs instead.
     role_missing: (ctx) => [
-      `${MODE_CHECK(ctx.target)}   ${comment('AbacRepositoryPermissions: AcrPull is not honoured there; grant the next line instead')}`,
+      `${MODE_CHECK(ctx.target)}   ${comment('AbacRepositoryPermissions: AcrPull (and Reader) give no image access there; grant the next line instead')}`,
       abacGrant(ctx),
     ],
     grant_ineffective: (ctx) => [
-      `${MODE_CHECK(ctx.target)}   ${comment('AbacRepositoryPermissions: AcrPull is not honoured; grant the next line')}`,
+      `${MODE_CHECK(ctx.target)}   ${comment('AbacRepositoryPermissions: AcrPull, Owner, Contributor and Reader give no image access; grant the next line')}`,
       abacGrant(ctx),
     ],
     resource_not_found: ({ target: t }) => [
