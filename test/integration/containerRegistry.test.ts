@@ -29,6 +29,9 @@ beforeAll(async () => {
   add('iacrnorole', RG_ACR, { echoTokens: true });
   add('iacrabac', RG_APP, { roleAssignmentMode: 'abac' });
   add('iacrok', RG_APP);
+  add('iacryoung', RG_APP, { roleAssignmentMode: 'abac' });
+  // Granted a minute ago, on a registry whose mode will never honour it: waiting alone would not help.
+  world.grant(USER_IDENTITY.principalId, 'acrPull', id('iacryoung'), { createdOn: new Date(Date.now() - 60_000), propagationDelaySeconds: 3600 });
   world.grant(USER_IDENTITY.principalId, 'acrPull', id('iacrok'), { createdOn: new Date(Date.now() - 86_400_000) });
   const t = (name: string, registry: string, rg = RG_APP, extra: Record<string, unknown> = {}) =>
     ({ name, kind: 'containerRegistry', endpoint: world.registryUrl(registry), resourceId: id(registry, rg), ...extra });
@@ -37,6 +40,7 @@ beforeAll(async () => {
     t('acr-catalog-denied', 'iacrnorole', RG_ACR),
     t('acr-abac-repository', 'iacrabac', RG_APP, { repository: 'app/api' }),
     t('acr-repository-ok', 'iacrok', RG_APP, { repository: 'app/api' }),
+    t('acr-young-acrpull', 'iacryoung', RG_APP, { repository: 'app/api' }),
   ];
   service = await startService(serviceEnv(world, { DIAGNOSE_TARGETS: JSON.stringify(targets), DIAGNOSE_TIMEOUT_MS: '8000' }));
   verdict = (await service.diagnose()).verdict;
@@ -74,6 +78,13 @@ describe('a Container Registry verdict', () => {
     expect(check.evidence.roles?.assignments.find((a) => a.roleName === 'Reader')).toMatchObject({ coversOperation: true, scopeRelation: 'above' });
     expect(check.explanation).toContain('RBAC Registry + ABAC Repository Permissions');
     expect(check.fix.join('\n')).toContain(`--role ${sh('Container Registry Repository Reader')} --scope`);
+  });
+
+  it('warns that a young AcrPull never takes effect on a registry in ABAC mode, and names the role that would', () => {
+    const check = checkOf(verdict, 'acr-young-acrpull');
+    expect(check.cause).toBe('propagation_pending');
+    expect(check.explanation).toContain('AcrPull never takes effect');
+    expect(check.explanation).toContain('Container Registry Repository Reader is the role to grant');
   });
 
   it('reports counts of what it read, not names', () => {

@@ -169,8 +169,22 @@ export const containerRegistry: TargetKind<ContainerRegistryTarget, typeof Conta
         ...(!roles?.lookedUp ? ['If you granted it minutes ago, wait up to 10 minutes for propagation before granting anything broader.'] : []),
       ].join(' ');
     },
-    propagation_pending: ({ evidence, propagation }) =>
-      `A role that covers the operation is assigned, but Container Registry still refuses it (${evidence.errorCode ?? 'UNAUTHORIZED'} at ${stepText(evidence.step)}): it has not propagated yet. ${propagation?.advice ?? 'Role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.'}`,
+    propagation_pending: ({ target: t, evidence, propagation }) => {
+      // The look-up cannot see the registry's mode: the young grant waited for may be an AcrPull (or Reader) that never
+      // takes effect there.
+      const young = propagation?.assignmentCreatedOn ? Date.parse(propagation.assignmentCreatedOn) : NaN;
+      const actionRoles =
+        evidence.roles?.assignments
+          .filter((a) => a.coversOperation && a.plane === 'control' && a.createdOn !== undefined && Date.parse(a.createdOn) === young)
+          .map((a) => a.roleName) ?? [];
+      return [
+        `A role that covers the operation is assigned, but Container Registry still refuses it (${evidence.errorCode ?? 'UNAUTHORIZED'} at ${stepText(evidence.step)}): it has not propagated yet.`,
+        propagation?.advice ?? 'Role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.',
+        ...(actionRoles.length
+          ? [`Unless the registry is in "RBAC Registry + ABAC Repository Permissions" mode (\`${MODE_CHECK(t)}\` prints AbacRepositoryPermissions): there ${[...new Set(actionRoles)].join(' and ')} never take${actionRoles.length === 1 ? 's' : ''} effect, and ${registryOperation(t).abacRole.name} is the role to grant.`]
+          : []),
+      ].join(' ');
+    },
     token_rejected: ({ target: t, evidence }) =>
       `Container Registry refused the Microsoft Entra token at ${stepText(evidence.step)}${evidence.errorCode ? ` with ${evidence.errorCode}` : ''}${evidence.message ? ` ("${oneLine(evidence.message).slice(0, 300)}")` : ''}. ` +
       `ACR's answer does not say which check failed: a token from another tenant than the registry ${registryName(t.endpoint)}'s, an audience it does not take (containerregistry.azure.net, or the ARM audience unless authentication-as-arm is disabled), or an expired token. Compare the claims in this check.`,
