@@ -55,6 +55,12 @@ param graphPath string = ''
 @description('The Microsoft Graph application permission graphPath needs, e.g. User.Read.All.')
 param graphPermission string = 'User.Read.All'
 
+@description('Container registry to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>. Grants AcrPull on the registry (a registry in "RBAC Registry + ABAC Repository Permissions" mode does not honour AcrPull: grant Container Registry Repository Reader, or Catalog Lister without a repository, yourself).')
+param containerRegistryResourceId string = ''
+
+@description('A repository in that registry whose properties to read; empty: list the first page of the catalog instead.')
+param containerRegistryRepository string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -95,6 +101,7 @@ var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   appConfigurationDataReader: '516239f1-63e1-4d78-a4de-a74fb236a071'
   graphUserReadAll: 'df021288-bdef-4463-88db-98f22de89214'
+  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
 }
 
 // App Configuration's host suffix per cloud (the appConfiguration kind's hosts in src/targets/appConfiguration/):
@@ -214,6 +221,26 @@ var dependencies = [
       path: graphPath
       permission: graphPermission
     }
+  }
+  {
+    configured: !empty(containerRegistryResourceId)
+    roleDefinitionId: roles.acrPull
+    scope: {
+      subscriptionId: idSegment(containerRegistryResourceId, 2)
+      resourceGroup: idSegment(containerRegistryResourceId, 4)
+      kind: 'containerRegistry'
+      name: idSegment(containerRegistryResourceId, 8)
+    }
+    // repository must be absent, not empty, when none is named: the service refuses an empty one.
+    target: union(
+      {
+        name: 'registry'
+        kind: 'containerRegistry'
+        endpoint: 'https://${idSegment(containerRegistryResourceId, 8)}${environment().suffixes.acrLoginServer}'
+        resourceId: containerRegistryResourceId
+      },
+      empty(containerRegistryRepository) ? {} : { repository: containerRegistryRepository }
+    )
   }
 ]
 

@@ -269,6 +269,12 @@ export const EvidenceSchema = z.object({
   result: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
   /** The stage a deadline cut. */
   stageCut: StageSchema.optional(),
+  /**
+   * Which request of a multi-request call failed: Container Registry's `entra_token` (the Microsoft Entra token
+   * handed to the SDK), `exchange` (POST /oauth2/exchange: Entra token → registry refresh token), `token`
+   * (POST /oauth2/token: refresh token → access token for one scope) or `call` (the registry API itself).
+   */
+  step: z.string().optional(),
   notes: z.array(z.string()).optional(),
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;

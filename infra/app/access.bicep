@@ -9,17 +9,18 @@ param principalId string
 @description('GUID of a built-in role, taken from the `roles` table in main.bicep (held to src/catalog/roles.ts by test/unit/infra.test.ts).')
 param roleDefinitionId string
 
-@description('Kind of scope: the vault, the storage account, the Application Insights component, this resource group itself, or the App Configuration store.')
+@description('Kind of scope: the vault, the storage account, the Application Insights component, this resource group itself, the App Configuration store, or the container registry.')
 @allowed([
   'vault'
   'storageAccount'
   'resourceGroup'
   'configurationStore'
+  'containerRegistry'
   'applicationInsights'
 ])
 param scopeKind string
 
-@description('Name of the vault, storage account, component or configuration store; for a resource group, its own name.')
+@description('Name of the vault, storage account, component, configuration store or registry; for a resource group, its own name.')
 param scopeName string
 
 // Declared for every kind but only referenced as the scope of the matching assignment: an `existing` reference is
@@ -37,6 +38,10 @@ resource component 'Microsoft.Insights/components@2020-02-02' existing = {
 }
 
 resource store 'Microsoft.AppConfiguration/configurationStores@2024-05-01' existing = {
+  name: scopeName
+}
+
+resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {
   name: scopeName
 }
 
@@ -68,6 +73,12 @@ resource onComponent 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (
   properties: assignment
 }
 
+resource onRegistry 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'containerRegistry') {
+  name: guid(registry.id, principalId, roleDefinitionId)
+  scope: registry
+  properties: assignment
+}
+
 resource onResourceGroup 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'resourceGroup') {
   name: guid(resourceGroup().id, principalId, roleDefinitionId)
   properties: assignment
@@ -85,5 +96,6 @@ var scopeIds = {
   applicationInsights: component.id
   resourceGroup: resourceGroup().id
   configurationStore: store.id
+  containerRegistry: registry.id
 }
 output scopeId string = scopeIds[scopeKind]

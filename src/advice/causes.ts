@@ -253,7 +253,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     category: 'authorization',
     status: 'fail',
     title: 'Role missing',
-    symptom: '403 Key Vault ForbiddenByRbac, Storage AuthorizationPermissionMismatch, ARM AuthorizationFailed.',
+    symptom: '403 Key Vault ForbiddenByRbac, Storage AuthorizationPermissionMismatch, ARM AuthorizationFailed; ACR 401 UNAUTHORIZED after its token exchange.',
     remedy: ROLE_REMEDY,
     explain: (ctx) => {
       const op = OPERATION(ctx);
@@ -280,7 +280,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
       const existing = roles?.lookedUp ? roles.assignments.find((a) => a.roleName === least && a.scopeRelation === 'at') : undefined;
       // Never ask to create what the look-up found: say it exists instead.
       const grant = existing ? comment(`${least} is already assigned at ${existing.scope}; it does not take effect — see the explanation`) : roleAssignmentCreate(ctx);
-      return [grant, ...(roles?.unavailable ? [roles.lookup] : [])];
+      // A kind may add lines after the grant (Container Registry: the role its other permission mode honours).
+      return [grant, ...(kindFix(ctx, 'role_missing') ?? []), ...(roles?.unavailable ? [roles.lookup] : [])];
     },
   },
   grant_ineffective: {
@@ -318,6 +319,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
         // The group's assignment exists; a direct one to the identity does not (it would have been listed).
         ...(viaGroup ? [`${roleAssignmentCreate(ctx)}   ${comment('grant directly to the identity: group grants wait for a new token')}`] : []),
         comment('do not wait and do not grant a broader role: remove the deny assignment or fix the condition the evidence names'),
+        // A kind's own reasons a covering role does not apply (Container Registry: AcrPull on an ABAC-mode registry).
+        ...(kindFix(ctx, 'grant_ineffective') ?? []),
       ];
     },
   },
@@ -343,7 +346,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     category: 'authorization',
     status: 'fail',
     title: 'Blocked by network rules',
-    symptom: '403 Key Vault ForbiddenByFirewall/ForbiddenByConnection, Storage AuthorizationFailure.',
+    symptom: '403 Key Vault ForbiddenByFirewall/ForbiddenByConnection, Storage AuthorizationFailure, ACR DENIED.',
     remedy: 'firewall rule → add a network rule for the workload; public access disabled → private endpoint + private DNS (or run inside that network); never open to all',
     explain: (ctx) => {
       const row = rowOf(ctx);

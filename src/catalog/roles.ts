@@ -146,6 +146,39 @@ export const ROLES = {
     notActions: [],
     dataActions: [],
   },
+  // Container Registry (Azure built-in roles, Containers section:
+  // https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers — MicrosoftDocs/azure-docs
+  // articles/role-based-access-control/built-in-roles/containers.md). AcrPull's permission is an Action the registry
+  // itself honours, and only in its "RBAC Registry Permissions" mode; the Repository roles carry data actions and are
+  // what a registry in "RBAC Registry + ABAC Repository Permissions" mode honours instead
+  // (MicrosoftDocs/azure-management-docs articles/container-registry/container-registry-rbac-abac-repository-permissions.md).
+  acrPull: {
+    name: 'AcrPull',
+    id: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
+    plane: 'control',
+    actions: ['Microsoft.ContainerRegistry/registries/pull/read'],
+    notActions: [],
+    dataActions: [],
+  },
+  containerRegistryRepositoryReader: {
+    name: 'Container Registry Repository Reader',
+    id: 'b93aa761-3e63-49ed-ac28-beffa264f7ac',
+    plane: 'data',
+    actions: [],
+    notActions: [],
+    dataActions: [
+      'Microsoft.ContainerRegistry/registries/repositories/metadata/read',
+      'Microsoft.ContainerRegistry/registries/repositories/content/read',
+    ],
+  },
+  containerRegistryRepositoryCatalogLister: {
+    name: 'Container Registry Repository Catalog Lister',
+    id: 'bfdb9389-c9a5-478a-bb2f-ba9ca092c3c7',
+    plane: 'data',
+    actions: [],
+    notActions: [],
+    dataActions: ['Microsoft.ContainerRegistry/registries/catalog/read'],
+  },
 } as const satisfies Record<string, BuiltInRole>;
 
 export type RoleKey = keyof typeof ROLES;

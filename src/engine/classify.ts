@@ -96,10 +96,11 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
     if (failure.transport.kind === 'malformed') return 'target_error';
     return failure.transport.kind === 'aborted' || failure.transport.kind === 'timeout' ? 'deadline_exceeded' : 'target_unreachable';
   }
-  const status = failure.httpStatus ?? 0;
-  // A kind's reading of answers its service sends without a code (see TargetKind.uncoded).
-  const own = status === 401 || status === 403 ? kindOf(input.target).uncoded?.(failure) : undefined;
+  // A service whose statuses mean something else (Container Registry's 401 after its token exchange, App
+  // Configuration's bare 403) says so first: TargetKind.classify.
+  const own = kindOf(input.target.kind).classify?.(failure);
   if (own) return own;
+  const status = failure.httpStatus ?? 0;
   if (status === 401) return authenticationCause(input);
   if (status === 403) {
     // Storage answers some token failures with 403 AuthenticationFailed: a 403 that is authentication, not a role.

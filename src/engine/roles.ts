@@ -37,7 +37,8 @@ export async function lookupRoles(args: {
     retryOptions: { maxRetries: 0 },
     httpClient: boundedHttpClient(settings.maxResponseBytes),
   });
-  const op = kindOf(target).operation;
+  const kind = kindOf(target);
+  const op = kind.operation;
   const touched = operationScope(target, scope);
   // The caller's own effective permissions need no role to read: kept even when listing assignments is refused.
   const effectiveRead = effectivePermissions(client, scope, signal);
@@ -65,7 +66,7 @@ export async function lookupRoles(args: {
         const id = a.roleDefinitionId ?? '';
         const role = roleById(id) ?? (await definitionOf(client, scope, id, signal));
         const reaches = reachesScope(a.scope!, touched);
-        const grants = role ? (op.plane === 'data' ? grantsDataAction(role, op.permission) : grantsAction(role, op.permission)) : false;
+        const grants = role ? (kind.grants?.(role, target) ?? (op.plane === 'data' ? grantsDataAction(role, op.permission) : grantsAction(role, op.permission))) : false;
         const relation = sameScope(a.scope!, touched) ? ('at' as const) : reaches ? ('above' as const) : ('below' as const);
         return {
           roleName: role?.name ?? id.split('/').pop() ?? 'unknown',

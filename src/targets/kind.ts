@@ -5,8 +5,7 @@ import type { BuiltInRole, Plane } from '../catalog/roles';
 import type { TokenCredential } from '@azure/identity';
 import type { Settings } from '../config';
 import type { Cause, Claims, Evidence, Propagation, RoleEvidence, Stage } from '../verdict';
-import type { Probe } from './probe';
-import type { CallFailure } from '../wire/callFailure';
+import type { CallFailure, Probe } from './probe';
 
 /**
  * The contract a target kind implements: everything Identity Doctor knows about one service, in one folder
@@ -169,11 +168,19 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   /** Set when the service grants data access outside Azure RBAC (see PermissionModel). */
   permissions?: PermissionModel<T>;
   /**
-   * A 401 or 403 the service answers without a code of its own, read by what the kind knows of it (App Configuration:
-   * a bare 403 for a missing data role; a 401 whose WWW-Authenticate error_description names the failed check). The
-   * cause it names, or undefined for the shared reading (codes, then the token's claims). Pure; consulted first.
+   * Classifies a call failure before the shared rules, for a service whose answers do not follow 401 = token refused,
+   * 403 = not permitted, or carry no code of their own: Container Registry refuses a missing permission with 401 once
+   * its own token exchange has succeeded; App Configuration answers a missing data role with a bare 403 and a wrong
+   * tenant only in its 401's WWW-Authenticate. Undefined leaves the failure to the shared rules (codes, then the
+   * token's claims). Pure, like the rest of classification.
    */
-  uncoded?: (failure: CallFailure) => Cause | undefined;
+  classify?(failure: CallFailure): Cause | undefined;
+  /**
+   * Whether a role grants the operation on this target, when the operation's one permission cannot say it (Container
+   * Registry honours AcrPull's Action in one permission mode and the Repository roles' data actions in the other, and
+   * which data action depends on the configured fields). Absent: the operation's plane and permission decide.
+   */
+  grants?(role: BuiltInRole, target: T): boolean;
   /** The causes this kind's checks can produce; the conformance suite stages every one in the simulated world. */
   causes: readonly Cause[];
   /** The probe (and with it the service's SDK), loaded on first use. */

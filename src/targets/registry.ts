@@ -7,12 +7,13 @@ import { keyVaultSecret } from './keyVaultSecret';
 import { storageBlob } from './storageBlob';
 import { appConfiguration } from './appConfiguration';
 import { microsoftGraph } from './microsoftGraph';
+import { containerRegistry } from './containerRegistry';
 
 /**
  * THE list of target kinds. Adding a kind is its folder under src/targets/ and one line here; the settings schema,
  * the verdict's kind enum, dispatch, nouns, health component types and the README's tables derive from this list.
  */
-export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph] as const;
+export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry] as const;
 
 type Kinds = typeof KINDS;
 

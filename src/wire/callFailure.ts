@@ -23,6 +23,11 @@ export interface CallFailure extends Correlation {
   /** Storage's AuthenticationErrorDetail (e.g. "Audience validation failed."). */
   authenticationDetail?: string;
   transport?: Transport;
+  /**
+   * Which request of a multi-request call answered (Container Registry's token exchange: `entra_token`, `exchange`,
+   * `token`, `call`); absent for a service answered in one request.
+   */
+  step?: string;
 }
 
 interface HeaderBag {

@@ -28,9 +28,9 @@ const allBicep = bicepFiles.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
 
 /** What ARM's environment() answers in each cloud (only the members the templates read). */
 const ARM_ENVIRONMENTS = {
-  AzurePublicCloud: { name: 'AzureCloud', suffixes: { keyvaultDns: '.vault.azure.net', storage: 'core.windows.net' } },
-  AzureChinaCloud: { name: 'AzureChinaCloud', suffixes: { keyvaultDns: '.vault.azure.cn', storage: 'core.chinacloudapi.cn' } },
-  AzureUSGovernment: { name: 'AzureUSGovernment', suffixes: { keyvaultDns: '.vault.usgovcloudapi.net', storage: 'core.usgovcloudapi.net' } },
+  AzurePublicCloud: { name: 'AzureCloud', suffixes: { keyvaultDns: '.vault.azure.net', storage: 'core.windows.net', acrLoginServer: '.azurecr.io' } },
+  AzureChinaCloud: { name: 'AzureChinaCloud', suffixes: { keyvaultDns: '.vault.azure.cn', storage: 'core.chinacloudapi.cn', acrLoginServer: '.azurecr.cn' } },
+  AzureUSGovernment: { name: 'AzureUSGovernment', suffixes: { keyvaultDns: '.vault.usgovcloudapi.net', storage: 'core.usgovcloudapi.net', acrLoginServer: '.azurecr.us' } },
 } as const;
 
 const SUB = '3f2a8c71-6b4d-4e29-a1c5-7d9e0b2f4a68';
@@ -39,6 +39,7 @@ const VAULT_ID = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsof
 const ACCOUNT_ID = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stappdata`;
 const RG_ID = `/subscriptions/${SUB}/resourceGroups/rg-app`;
 const STORE_ID = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.AppConfiguration/configurationStores/appcs-app`;
+const REGISTRY_ID = `/subscriptions/${SUB}/resourceGroups/rg-images/providers/Microsoft.ContainerRegistry/registries/acrapp`;
 const EVERY_DEPENDENCY = {
   keyVaultSecretResourceId: `${VAULT_ID}/secrets/app-secret`,
   storageContainerResourceId: `${ACCOUNT_ID}/blobServices/default/containers/data`,
@@ -47,9 +48,11 @@ const EVERY_DEPENDENCY = {
   appConfigurationStoreResourceId: STORE_ID,
   appConfigurationKey: 'App:Greeting',
   appConfigurationLabel: 'prod',
+  containerRegistryResourceId: REGISTRY_ID,
+  containerRegistryRepository: 'app/api',
 };
 /** Parameters that refine a dependency rather than configure one. */
-const REFINEMENTS = ['storageBlobName', 'appConfigurationKey', 'appConfigurationLabel'];
+const REFINEMENTS = ['storageBlobName', 'appConfigurationKey', 'appConfigurationLabel', 'containerRegistryRepository'];
 
 function evaluator(params: Record<string, unknown>, cloud: keyof typeof ARM_ENVIRONMENTS = 'AzurePublicCloud') {
   return new Evaluator(main, { params: { environmentName: 'dev', location: 'eastus', ...params }, environment: ARM_ENVIRONMENTS[cloud] });
@@ -178,10 +181,10 @@ describe('role ids', () => {
 
   it('names each assignment after (scope, principal, role) and declares the principal a ServicePrincipal', () => {
     const assignments = access.resources.filter((r) => r.ref.startsWith('Microsoft.Authorization/roleAssignments@'));
-    expect(assignments).toHaveLength(5);
+    expect(assignments).toHaveLength(6);
     for (const a of assignments) {
       const name = show(a.body.props.find((p) => p.key === 'name')!.value);
-      expect(name).toMatch(/^guid\((vault\.id|account\.id|component\.id|resourceGroup\(\)\.id|store\.id), principalId, roleDefinitionId\)$/);
+      expect(name).toMatch(/^guid\((vault\.id|account\.id|component\.id|resourceGroup\(\)\.id|store\.id|registry\.id), principalId, roleDefinitionId\)$/);
       expect(show(a.body.props.find((p) => p.key === 'properties')!.value)).toBe('assignment');
     }
     expect(objectAt(access.vars.get('assignment')).props.map((p) => [p.key, show(p.value)])).toEqual([
@@ -214,6 +217,7 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       },
       { name: 'arm', kind: 'armResource', resourceId: RG_ID },
       { name: 'appconfig', kind: 'appConfiguration', endpoint: 'https://appcs-app.azconfig.io', resourceId: STORE_ID, key: 'App:Greeting', label: 'prod' },
+      { name: 'registry', kind: 'containerRegistry', endpoint: 'https://acrapp.azurecr.io', repository: 'app/api', resourceId: REGISTRY_ID },
     ]);
     expect(show(objectAt(main.vars.get('diagnoseSettings')).props.find((p) => p.key === 'DIAGNOSE_TARGETS')!.value)).toBe('string(diagnoseTargets)');
   });
@@ -238,6 +242,13 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
     expect(loadSettings({ DIAGNOSE_TARGETS: JSON.stringify(e.variable('diagnoseTargets')) }).targets).toEqual([]);
   });
 
+  it('leaves repository out when no repository is named (the probe lists the catalog)', () => {
+    const targets = evaluator({ ...EVERY_DEPENDENCY, containerRegistryRepository: '' }).variable('diagnoseTargets') as Record<string, unknown>[];
+    const registry = targets.findIndex((t) => t.kind === 'containerRegistry');
+    expect(targets[registry]).not.toHaveProperty('repository');
+    expect(loadSettings({ DIAGNOSE_TARGETS: JSON.stringify(targets) }).targets[registry]).toMatchObject({ kind: 'containerRegistry', endpoint: 'https://acrapp.azurecr.io' });
+  });
+
   it('configures each dependency on its own', () => {
     for (const [param, value] of Object.entries(EVERY_DEPENDENCY)) {
       if (REFINEMENTS.includes(param)) continue;
@@ -254,6 +265,7 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'resourceGroup', name: 'rg-app' },
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'configurationStore', name: 'appcs-app' },
+      { subscriptionId: SUB, resourceGroup: 'rg-images', kind: 'containerRegistry', name: 'acrapp' },
     ]);
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.source)).toBe('configuredDependencies');
@@ -264,17 +276,24 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
     );
   });
 
-  it('builds vault, blob and App Configuration URLs from the cloud the deployment runs in', () => {
+  it('builds vault, blob, App Configuration and registry URLs from the cloud the deployment runs in', () => {
     for (const cloud of CLOUD_NAMES) {
       const e = evaluator(EVERY_DEPENDENCY, cloud);
       const targets = e.variable('diagnoseTargets') as Target[];
       const env = { DIAGNOSE_TARGETS: JSON.stringify(targets), AZURE_CLOUD: (e.variable('azureCloudNames') as Record<string, string>)[ARM_ENVIRONMENTS[cloud].name] };
       const settings = loadSettings(env);
       expect(settings.cloud.name).toBe(cloud);
-      const [kv, blob, , store] = settings.targets as [Extract<Target, { kind: 'keyVaultSecret' }>, Extract<Target, { kind: 'storageBlob' }>, unknown, Extract<Target, { kind: 'appConfiguration' }>];
+      const [kv, blob, , store, registry] = settings.targets as [
+        Extract<Target, { kind: 'keyVaultSecret' }>,
+        Extract<Target, { kind: 'storageBlob' }>,
+        unknown,
+        Extract<Target, { kind: 'appConfiguration' }>,
+        Extract<Target, { kind: 'containerRegistry' }>,
+      ];
       expect(new URL(kv.vaultUrl).host).toBe(`kv-app.${CLOUDS[cloud].dnsSuffixes.keyVaultSecret}`);
       expect(new URL(blob.accountUrl).host).toBe(`stappdata.${CLOUDS[cloud].dnsSuffixes.storageBlob}`);
       expect(new URL(store.endpoint).host).toBe(`appcs-app.${CLOUDS[cloud].dnsSuffixes.appConfiguration}`);
+      expect(new URL(registry.endpoint).host).toBe(`acrapp.${CLOUDS[cloud].dnsSuffixes.containerRegistry}`);
     }
   });
 
@@ -323,7 +342,7 @@ describe('alongside the workload', () => {
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.condition!)).toBe('!diagnoseAsWorkload');
     // The targets are still diagnosed: only the grants are skipped.
-    expect(e.variable('diagnoseTargets')).toHaveLength(4);
+    expect(e.variable('diagnoseTargets')).toHaveLength(Object.keys(EVERY_DEPENDENCY).filter((p) => !REFINEMENTS.includes(p)).length);
     const workload = main.resources.find((r) => r.name === 'workloadIdentity')!;
     expect(workload.existing).toBe(true);
     expect(show(workload.condition!)).toBe('diagnoseAsWorkload');

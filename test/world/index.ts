@@ -19,6 +19,7 @@ import { newAssignment, normalizeScope, resolveRole } from './rbac';
 import type { Service } from './service';
 import { startStorageFront } from './storageFront';
 import { startAppConfiguration } from './appConfiguration';
+import { startContainerRegistry } from './containerRegistry';
 import { claimsFor, encodeJwt, type TokenClaims } from './tokens';
 
 export type {
@@ -34,6 +35,7 @@ export type {
   HostState,
   Identity,
   IdentityFault,
+  Registry,
   Vault,
   WorldState,
 } from './model';
@@ -65,7 +67,7 @@ export interface World {
   readonly armEndpoint: string;
   /** Entra for the workload-identity exchange: `https://login.microsoftonline.com:<port>` (AZURE_AUTHORITY_HOST). */
   readonly authorityHost: string;
-  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number; appConfiguration: number };
+  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number; appConfiguration: number; containerRegistry: number };
   /**
    * The identity server's base for host `name` of `state.hosts` (which it creates, empty, if missing):
    * `http://127.0.0.1:<port>/hosts/<name>` — append `/msi/token`, `/metadata/identity/oauth2/token` (or use it as
@@ -87,6 +89,8 @@ export interface World {
   vaultUrl(name: string, dnsSuffix?: string): string;
   /** `https://<name>.blob.core.windows.net:<port>` (or another cloud's suffix). */
   accountUrl(name: string, dnsSuffix?: string): string;
+  /** `https://<name>.azurecr.io:<port>` (or another cloud's suffix). */
+  registryUrl(name: string, dnsSuffix?: string): string;
   readonly state: WorldState;
   readonly counters: Counters;
   resetCounters(): void;
@@ -143,6 +147,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     vaults: [],
     accounts: [],
     arm: { tenantId: '', subscriptions: [], resourceGroups: [], resources: [] },
+    registries: [],
     latencyMs: options.latencyMs ?? 0,
     configStores: [],
     graph: { tenantId: '', servicePrincipalId: randomUUID(), appRoleAssignments: [], users: [], groups: [], applications: [] },
@@ -198,7 +203,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, graph: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, graph: Service, containerRegistry: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -214,6 +219,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(entra);
     appConfiguration = await startAppConfiguration({ state, counters, tls, nowMs });
     services.push(appConfiguration);
+    containerRegistry = await startContainerRegistry({ state, tls, nowMs, remember: (t) => mintedTokens.push(t) });
+    services.push(containerRegistry);
   } catch (err) {
     await stopAll();
     throw err;
@@ -229,7 +236,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     imdsHost: `http://127.0.0.1:${identity.port}`,
     armEndpoint: `https://management.azure.com:${arm.port}`,
     authorityHost: `https://login.microsoftonline.com:${entra.port}`,
-    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port, appConfiguration: appConfiguration.port },
+    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port, appConfiguration: appConfiguration.port, containerRegistry: containerRegistry.port },
     hostBase(name) {
       state.hosts[name] ??= { attached: [] };
       return `http://127.0.0.1:${identity.port}/hosts/${encodeURIComponent(name)}`;
@@ -264,6 +271,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     },
     vaultUrl: (name, dnsSuffix = 'vault.azure.net') => `https://${name}.${dnsSuffix}:${keyVault.port}`,
     accountUrl: (name, dnsSuffix = 'blob.core.windows.net') => `https://${name}.${dnsSuffix}:${storage.port}`,
+    registryUrl: (name, dnsSuffix = 'azurecr.io') => `https://${name}.${dnsSuffix}:${containerRegistry.port}`,
     state,
     counters,
     resetCounters() {

@@ -109,6 +109,28 @@ export interface ConfigStore {
   fault?: Fault;
 }
 
+/** A container registry (test/world/containerRegistry.ts). */
+export interface Registry {
+  /** First label of the login server: `<name>.azurecr.io`. Letters and digits, 5–50. */
+  name: string;
+  resourceId: string;
+  tenantId: string;
+  /**
+   * The role assignment permissions mode. `rbac` ("RBAC Registry Permissions", the default): AcrPull's
+   * registries/pull/read grants repository reads and catalog listing. `abac` ("RBAC Registry + ABAC Repository
+   * Permissions"): AcrPull is not honoured; repository reads need repositories/metadata/read (Container Registry
+   * Repository Reader), catalog listing needs catalog/read (… Catalog Lister).
+   */
+  roleAssignmentMode?: 'rbac' | 'abac';
+  /** `firewall` / `private`: every request is refused with 403 DENIED, as ACR's network rules do. */
+  network?: 'open' | 'firewall' | 'private';
+  /** Repository name → what GET /acr/v1/{name} reports. */
+  repositories: Record<string, { tagCount: number; manifestCount: number }>;
+  /** A hostile registry: its 401 for a token without the access quotes that token's signature (redaction tests). */
+  echoTokens?: boolean;
+  fault?: Fault;
+}
+
 export interface ArmState {
   /** Tenant every subscription belongs to; tokens from another issuer get `InvalidAuthenticationTokenTenant`. */
   tenantId: string;
@@ -185,6 +207,8 @@ export interface WorldState {
   vaults: Vault[];
   accounts: Account[];
   arm: ArmState;
+  /** Container registries (test/world/containerRegistry.ts). */
+  registries: Registry[];
   armFault?: Fault;
   /** Delay (ms) before every simulated service answers. */
   latencyMs: number;

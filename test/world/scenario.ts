@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import type { KINDS } from '../../src/targets/registry';
 import { DNS_PRELOAD } from './paths';
 import type { Identity, World } from './index';
 
@@ -58,13 +60,11 @@ export const OTHER_IDENTITY: Readonly<Identity> = Object.freeze({
 
 export type ExpectedCause = 'authorized' | 'role_missing' | 'resource_not_found' | 'wrong_audience';
 
-/** The service's DIAGNOSE_TARGETS contract. */
-export type DiagnoseTarget =
-  | { name: string; kind: 'keyVaultSecret'; vaultUrl: string; secretName: string; resourceId?: string; audience?: string }
-  | { name: string; kind: 'storageBlob'; accountUrl: string; container: string; blobName?: string; resourceId?: string; audience?: string }
-  | { name: string; kind: 'armResource'; resourceId: string; endpoint?: string; audience?: string }
-  | { name: string; kind: 'appConfiguration'; endpoint: string; key?: string; label?: string; resourceId?: string; audience?: string }
-  | { name: string; kind: 'microsoftGraph'; path: string; permission: string; endpoint?: string; resourceId?: string; audience?: string };
+/**
+ * The service's DIAGNOSE_TARGETS contract: one target as written in the setting (zod's input type of each registered
+ * kind's schema), so a new kind is a DiagnoseTarget the moment it is registered.
+ */
+export type DiagnoseTarget = z.input<(typeof KINDS)[number]['schema']>;
 
 export const EXPECTED_CAUSES: Readonly<Record<string, ExpectedCause>> = Object.freeze({
   'kv-ok': 'authorized',

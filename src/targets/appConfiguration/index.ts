@@ -54,8 +54,8 @@ export function challengeDescription(wwwAuthenticate: string | undefined): strin
   return /error_description="([^"]*)"/.exec(wwwAuthenticate ?? '')?.[1];
 }
 
-/** App Configuration's answers without a service code (see TargetKind.uncoded). */
-function uncoded(f: CallFailure): Cause | undefined {
+/** App Configuration's answers without a service code (see TargetKind.classify). */
+function classify(f: CallFailure): Cause | undefined {
   // https://learn.microsoft.com/azure/azure-app-configuration/rest-api-authorization-azure-ad ("Errors": HTTP/1.1 403
   // Forbidden — the principal lacks the permissions the operation needs); observed with an empty body
   // (Content-Length: 0): Azure/AppConfiguration#410, hashicorp/terraform-provider-azurerm#16980. Network refusals carry a
@@ -131,7 +131,7 @@ export const appConfiguration: TargetKind<AppConfigurationTarget, typeof AppConf
       network: 'rule',
     },
   },
-  uncoded,
+  classify,
   explain: {
     // The shared wording compares the token's tenant with EXPECTED_TENANT_ID; here the store named the mismatch itself.
     wrong_tenant: (ctx) =>

@@ -1,3 +1,4 @@
+import { KIND_NAMES } from '../../../src/targets/registry';
 import { HealthSchema } from '../../../src/output/health';
 import { COMPONENT_TYPES, healthOf, renderHealth } from '../../../src/output/health';
 import { authorized, CLIENT_ID, noIdentity, notFound, OID, roleMissing, TID, verdictOf } from './verdicts';
@@ -43,6 +44,8 @@ describe('the health+json body', () => {
   });
 
   it('documents each kind as a datastore or a system', () => {
-    expect(COMPONENT_TYPES).toEqual({ keyVaultSecret: 'datastore', storageBlob: 'datastore', armResource: 'system', appConfiguration: 'datastore', microsoftGraph: 'system' });
+    expect(Object.keys(COMPONENT_TYPES).sort()).toEqual([...KIND_NAMES].sort());
+    expect(Object.values(COMPONENT_TYPES).every((t) => t === 'datastore' || t === 'system')).toBe(true);
+    expect(COMPONENT_TYPES).toMatchObject({ keyVaultSecret: 'datastore', storageBlob: 'datastore', armResource: 'system', microsoftGraph: 'system' });
   });
 });
