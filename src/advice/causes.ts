@@ -41,7 +41,7 @@ const ROLE_REMEDY = [
 const svc = (ctx: CauseContext) => kindOf(ctx.target).nouns.service;
 const OPERATION = (ctx: CauseContext) => kindOf(ctx.target).operation;
 /** The 403's row in the target kind's error dialect. */
-const rowOf = (ctx: CauseContext) => forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
+const rowOf = (ctx: CauseContext) => forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode, ctx.evidence.message);
 /** The kind's own fix for a cause, if it has one. */
 function kindFix(ctx: CauseContext, cause: Cause, row?: ForbiddenCode): string[] | undefined {
   return kindOf<Target>(ctx.target).fixes[cause]?.(ctx as KindContext<Target>, row);
@@ -365,7 +365,8 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
       `A role that covers the operation is assigned, but ${svc(ctx)} still answers 403: it has not propagated yet. ${ctx.propagation?.advice ?? 'Role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.'}`,
     fix: (ctx) => [
       comment(`wait ${ctx.propagation?.retryAfterSeconds ?? 600} s and re-run (or call /api/diagnose?waitSeconds=…); do not grant a broader role`),
-      roleAssignmentList(ctx),
+      // A service with its own permission model lists its grants with its own command.
+      ...(kindFix(ctx, 'propagation_pending') ?? [roleAssignmentList(ctx)]),
     ],
   },
   resource_disabled: {

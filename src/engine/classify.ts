@@ -1,4 +1,4 @@
-import { audienceAccepted, forbiddenCode } from '../targets/registry';
+import { forbiddenCode, targetAudienceAccepted } from '../targets/registry';
 import type { Settings, Target } from '../config';
 import type { CallFailure } from '../wire/callFailure';
 import type { Cause, Claims, Transport } from '../verdict';
@@ -103,7 +103,7 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
     if (failure.errorCode === 'AuthenticationFailed' || failure.errorCode === 'InvalidAuthenticationInfo') return authenticationCause(input);
     // Read by the service's own code (its kind's error dialect, src/targets/<kind>/). An unknown code is not dressed up as a missing
     // role: forbidden_other carries the service's words.
-    return forbiddenCode(input.target.kind, failure.errorCode, failure.innerErrorCode)?.cause ?? 'forbidden_other';
+    return forbiddenCode(input.target.kind, failure.errorCode, failure.innerErrorCode, failure.message)?.cause ?? 'forbidden_other';
   }
   if (status === 404) return 'resource_not_found';
   if (status === 429) return 'throttled';
@@ -113,13 +113,16 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
 function authenticationCause({ target, failure, claims, settings, nowSeconds, challengeTenantId }: CallClassificationInput): Cause {
   const code = failure.errorCode ?? '';
   const text = `${failure.message ?? ''}\n${failure.authenticationDetail ?? ''}`;
-  if (AUDIENCE_CODES.has(code) || /AKV10022|Audience validation failed/i.test(text)) return 'wrong_audience';
-  if (TENANT_CODES.has(code) || /AKV10032|Issuer validation failed/i.test(text)) return 'wrong_tenant';
+  // Cosmos DB's 401s (its sub-status alone is not documented): "Provided AAD token is intended for […]" (5008,
+  // Azure/azure-sdk-for-java#42800), "… issued by the authority […] which is not trusted by this database account" (5007,
+  // Azure/azure-cosmos-dotnet-v3#3339), "Provided AAD token has been expired since […]" (Azure/azure-sdk-for-js#22620).
+  if (AUDIENCE_CODES.has(code) || /AKV10022|Audience validation failed|Provided AAD token is intended for/i.test(text)) return 'wrong_audience';
+  if (TENANT_CODES.has(code) || /AKV10032|Issuer validation failed|which is not trusted by this database account/i.test(text)) return 'wrong_tenant';
   const tokenTenant = claims?.tid?.toLowerCase() ?? issuerTenant(claims?.iss);
   if (challengeTenantId && tokenTenant && challengeTenantId.toLowerCase() !== tokenTenant) return 'wrong_tenant';
-  if (EXPIRED_CODES.has(code) || /AKV10021|Lifetime validation failed|token is expired/i.test(text)) return 'token_expired';
+  if (EXPIRED_CODES.has(code) || /AKV10021|Lifetime validation failed|token is expired|Provided AAD token has been expired/i.test(text)) return 'token_expired';
   // No code said which check failed: read the claims.
-  if (claims?.aud && !audienceAccepted(settings.cloud, target.kind, claims.aud)) return 'wrong_audience';
+  if (claims?.aud && !targetAudienceAccepted(target, settings.cloud, claims.aud)) return 'wrong_audience';
   if (settings.expectedTenantId && tokenTenant && tokenTenant !== settings.expectedTenantId) return 'wrong_tenant';
   if (claims?.exp !== undefined && claims.exp < nowSeconds) return 'token_expired';
   return 'token_rejected';

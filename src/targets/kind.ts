@@ -149,6 +149,17 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   fixes: Partial<Record<Cause, (ctx: KindContext<T>, row: ForbiddenCode | undefined) => string[]>>;
   /** Set when the service grants data access outside Azure RBAC (see PermissionModel). */
   permissions?: PermissionModel<T>;
+  /**
+   * The audience a token is requested for when it depends on the target, not only on the cloud (Cosmos DB: the
+   * account's own endpoint, `https://<account>.documents.azure.com`, exactly as its SDK asks). Absent: `audiences[cloud][0]`.
+   * A target's `audience` override still wins. The service is taken to accept it besides `audiences[cloud]`.
+   */
+  audienceFor?(target: T, cloud: CloudName): string;
+  /**
+   * A 403's key in `forbidden` when the service's code and inner code alone do not tell (Cosmos DB: the x-ms-substatus
+   * is the inner code, but its firewall answers sub-status 0 and says so only in words). Consulted before the codes.
+   */
+  forbiddenKey?(failure: { errorCode?: string; innerErrorCode?: string; message?: string }): string | undefined;
   /** The causes this kind's checks can produce; the conformance suite stages every one in the simulated world. */
   causes: readonly Cause[];
   /** The probe (and with it the service's SDK), loaded on first use. */

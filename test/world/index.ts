@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RoleKey } from '../../src/catalog/roles';
 import { startArm } from './arm';
+import { cosmosItemValues, startCosmos } from './cosmos';
 import { Azurite } from './azurite';
 import { createCertificateAuthority } from './ca';
 import { startEntra } from './entra';
@@ -29,6 +30,9 @@ export type {
   IdentityFault,
   Vault,
   WorldState,
+  CosmosAccount,
+  CosmosContainer,
+  CosmosSqlAssignment,
 } from './model';
 export type { TokenClaims } from './tokens';
 export { decodeJwt } from './tokens';
@@ -58,7 +62,7 @@ export interface World {
   readonly armEndpoint: string;
   /** Entra for the workload-identity exchange: `https://login.microsoftonline.com:<port>` (AZURE_AUTHORITY_HOST). */
   readonly authorityHost: string;
-  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number };
+  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number; cosmos: number };
   /**
    * The identity server's base for host `name` of `state.hosts` (which it creates, empty, if missing):
    * `http://127.0.0.1:<port>/hosts/<name>` — append `/msi/token`, `/metadata/identity/oauth2/token` (or use it as
@@ -80,6 +84,8 @@ export interface World {
   vaultUrl(name: string, dnsSuffix?: string): string;
   /** `https://<name>.blob.core.windows.net:<port>` (or another cloud's suffix). */
   accountUrl(name: string, dnsSuffix?: string): string;
+  /** `https://<name>.documents.azure.com:<port>` (or another cloud's suffix). */
+  cosmosUrl(name: string, dnsSuffix?: string): string;
   readonly state: WorldState;
   readonly counters: Counters;
   resetCounters(): void;
@@ -126,6 +132,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     accounts: [],
     arm: { tenantId: '', subscriptions: [], resourceGroups: [], resources: [] },
     latencyMs: options.latencyMs ?? 0,
+    cosmos: { accounts: [], sqlAssignments: [] },
   };
   const counters = emptyCounters();
   const mintedTokens: string[] = [];
@@ -175,7 +182,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, cosmos: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -187,6 +194,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(storage);
     entra = await startEntra({ state, tls, mint: (i, r) => mint(i, r), nowMs, origin: () => `https://login.microsoftonline.com:${entra.port}` });
     services.push(entra);
+    cosmos = await startCosmos({ state, tls, nowMs });
+    services.push(cosmos);
   } catch (err) {
     await stopAll();
     throw err;
@@ -202,7 +211,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     imdsHost: `http://127.0.0.1:${identity.port}`,
     armEndpoint: `https://management.azure.com:${arm.port}`,
     authorityHost: `https://login.microsoftonline.com:${entra.port}`,
-    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port },
+    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port, cosmos: cosmos.port },
     hostBase(name) {
       state.hosts[name] ??= { attached: [] };
       return `http://127.0.0.1:${identity.port}/hosts/${encodeURIComponent(name)}`;
@@ -237,6 +246,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     },
     vaultUrl: (name, dnsSuffix = 'vault.azure.net') => `https://${name}.${dnsSuffix}:${keyVault.port}`,
     accountUrl: (name, dnsSuffix = 'blob.core.windows.net') => `https://${name}.${dnsSuffix}:${storage.port}`,
+    cosmosUrl: (name, dnsSuffix = 'documents.azure.com') => `https://${name}.${dnsSuffix}:${cosmos.port}`,
     state,
     counters,
     resetCounters() {
@@ -262,7 +272,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       state.assignments.splice(0, state.assignments.length, ...kept);
       return before - kept.length;
     },
-    secretValues: () => state.vaults.flatMap((v) => Object.values(v.secrets)),
+    secretValues: () => [...state.vaults.flatMap((v) => Object.values(v.secrets)), ...cosmosItemValues(state)],
     closedPort: () =>
       new Promise<number>((resolve, reject) => {
         const probe = net.createServer();
