@@ -94,7 +94,7 @@ export const cosmosDb: TargetKind<CosmosDbTarget, typeof CosmosDbTargetSchema> =
   },
   urlField: 'accountEndpoint',
   endpoint: (t) => t.accountEndpoint,
-  // Database and container reads need readMetadata; the point read items/read; a page of a query executeQuery.
+  // The container read needs readMetadata; the point read items/read; a page of a query executeQuery.
   // Cosmos DB Built-in Data Reader holds all of them (src/targets/cosmosDb/actions.ts).
   operation: {
     description: 'read the container and one item',
@@ -174,7 +174,9 @@ export const cosmosDb: TargetKind<CosmosDbTarget, typeof CosmosDbTargetSchema> =
       ].join(' ');
     },
     resource_not_found: (ctx) =>
-      `Cosmos DB answered 404 — after authorization passed: the identity may read, but the ${ctx.evidence.message?.startsWith('reading the item') ? 'item' : ctx.evidence.message?.startsWith('reading the container') ? 'container' : ctx.evidence.message?.startsWith('reading the database') ? 'database' : 'resource'} does not exist (the evidence says which read found nothing).`,
+      ctx.evidence.message?.startsWith('reading the item')
+        ? `Cosmos DB answered 404 for the item "${ctx.target.itemId ?? ''}" — after authorization passed: the identity may read the container, but no item has that id and partition key value.`
+        : 'Cosmos DB answered 404 for the container — after authorization passed: the identity may read there, but the database or the container does not exist.',
   },
   fixes: {
     role_missing: (ctx) => [

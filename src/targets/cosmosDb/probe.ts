@@ -6,10 +6,11 @@ import { guarded, type CallOutcome, type Probe } from '../probe';
 import type { CosmosDbTarget } from './index';
 
 /**
- * Read the database and the container metadata (readMetadata), then point-read the item (items/read) or pull one page
- * of one item (executeQuery) — with @azure/cosmos and the identity's token, the calls a workload makes. Cosmos DB
- * Built-in Data Reader covers all of them; a point read of a small item costs 1 RU. Only shapes and counts are
- * reported: the item's content is dropped on the spot.
+ * Read the container's metadata (readMetadata), then point-read the item (items/read) or pull one page of one item
+ * (executeQuery) — with @azure/cosmos and the identity's token, the calls a workload makes. Cosmos DB Built-in Data
+ * Reader covers all of them; a point read of a small item costs 1 RU. Only shapes and counts are reported: the item's
+ * content is dropped on the spot. The database resource itself is not read: the least grant, a SQL role assignment
+ * scoped to the container, does not reach its parent's metadata, and a missing database fails the container read too.
  *
  * No retries: throttling retries off, endpoint discovery off (so no failover retries, no background refresh timer, and
  * the requests go to the configured endpoint, not to regional ones the account read would name), and a reset is
@@ -36,7 +37,7 @@ export const probeCosmosDb: Probe<CosmosDbTarget> = (target, ctx) =>
       activityId = r.activityId ?? activityId;
     };
     try {
-      const database = client.database(target.database);
+      const container = client.database(target.database).container(target.container);
       const step = async <R>(what: string, call: () => Promise<R>): Promise<R | CallFailure> => {
         try {
           return await call();
@@ -46,14 +47,10 @@ export const probeCosmosDb: Probe<CosmosDbTarget> = (target, ctx) =>
           throw err;
         }
       };
-      const db = await step('reading the database', () => database.read(options));
-      if (isFailure(db)) return { ok: false, failure: db };
-      seen(db);
-      const container = database.container(target.container);
       const co = await step('reading the container', () => container.read(options));
       if (isFailure(co)) return { ok: false, failure: co };
       seen(co);
-      const shape = { databaseReadable: true, containerReadable: true, partitionKeyPaths: co.resource?.partitionKey?.paths?.join(',') ?? null };
+      const shape = { containerReadable: true, partitionKeyPaths: co.resource?.partitionKey?.paths?.join(',') ?? null };
       if (target.itemId !== undefined) {
         const item = await step('reading the item', () => container.item(target.itemId!, target.partitionKey as PartitionKey).read(options));
         if (isFailure(item)) return { ok: false, failure: item };

@@ -88,7 +88,8 @@ export const cosmosDb: KindWorld = {
       role_missing: t('cosmos-c-role-missing', NAMES.norole),
       network_blocked: t('cosmos-c-network', NAMES.firewall),
       propagation_pending: t('cosmos-c-propagation', NAMES.young),
-      resource_not_found: t('cosmos-c-not-found', NAMES.ok, { container: 'nope', itemId: undefined, partitionKey: undefined }),
+      // Inside the granted container: a name outside it is refused first (403/5301), as Cosmos authorizes before it looks.
+      resource_not_found: t('cosmos-c-not-found', NAMES.ok, { itemId: 'no-such-order' }),
       throttled: t('cosmos-c-throttled', NAMES.throttled),
       target_unreachable: { name: 'cosmos-c-unreachable', kind: 'cosmosDb', accountEndpoint: world.cosmosUrl('nxdomain-ccos'), database: 'app', container: 'orders' },
       target_error: t('cosmos-c-error', NAMES.down),
