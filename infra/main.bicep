@@ -41,6 +41,9 @@ param storageBlobName string = ''
 @description('Resource group whose role assignments to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>. Grants Reader on it.')
 param armScopeResourceId string = ''
 
+@description('Cosmos DB for NoSQL container to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.DocumentDB/databaseAccounts/<account>/sqlDatabases/<db>/containers/<name>. Grants the Cosmos DB SQL role Cosmos DB Built-in Data Reader on the container (a sqlRoleAssignment, not an Azure role assignment).')
+param cosmosContainerResourceId string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -79,6 +82,15 @@ var roles = {
   reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  // A Cosmos DB SQL role definition (every account has it), granted by a sqlRoleAssignment, never a roleAssignment.
+  cosmosDbBuiltInDataReader: '00000000-0000-0000-0000-000000000001'
+}
+
+// environment().name → the Cosmos DB host suffix (environment() has none): PE-DNS public DNS zone forwarders.
+var cosmosDnsSuffixes = {
+  AzureCloud: 'documents.azure.com'
+  AzureChinaCloud: 'documents.azure.cn'
+  AzureUSGovernment: 'documents.azure.us'
 }
 
 // environment().name → AZURE_CLOUD (the `azCloudName` → `name` pairs of CLOUDS in src/catalog/clouds.ts).
@@ -152,9 +164,31 @@ var dependencies = [
       resourceId: armScopeResourceId
     }
   }
+  // Cosmos DB grants data access in its own model: scope.kind 'cosmosAccount' rows go to app/cosmosAccess.bicep.
+  {
+    configured: !empty(cosmosContainerResourceId)
+    roleDefinitionId: roles.cosmosDbBuiltInDataReader
+    scope: {
+      subscriptionId: idSegment(cosmosContainerResourceId, 2)
+      resourceGroup: idSegment(cosmosContainerResourceId, 4)
+      kind: 'cosmosAccount'
+      name: idSegment(cosmosContainerResourceId, 8)
+    }
+    target: {
+      name: 'cosmos'
+      kind: 'cosmosDb'
+      accountEndpoint: 'https://${idSegment(cosmosContainerResourceId, 8)}.${cosmosDnsSuffixes[environment().name]}'
+      database: idSegment(cosmosContainerResourceId, 10)
+      container: idSegment(cosmosContainerResourceId, 12)
+      resourceId: idPrefix(cosmosContainerResourceId, 9)
+    }
+  }
 ]
 
 var configuredDependencies = filter(dependencies, d => d.configured)
+// Azure RBAC grants (app/access.bicep) and Cosmos DB SQL role assignments (app/cosmosAccess.bicep).
+var rbacDependencies = filter(configuredDependencies, d => d.scope.kind != 'cosmosAccount')
+var cosmosDependencies = filter(configuredDependencies, d => d.scope.kind == 'cosmosAccount')
 // Linux Consumption has no virtual network integration: there the option does nothing (infra/README.md says so).
 var useVnet = vnetEnabled && hostingPlan == 'FlexConsumption'
 var diagnoseTargets = map(configuredDependencies, d => d.target)
@@ -246,7 +280,7 @@ module hostMonitoringAccess 'app/access.bicep' = {
 
 // The least role per configured dependency, on the resource group that holds it (any subscription of the tenant).
 // Alongside the workload nothing is granted: a missing role is exactly what the diagnose must be able to report.
-module dependencyAccess 'app/access.bicep' = [for d in configuredDependencies: if (!diagnoseAsWorkload) {
+module dependencyAccess 'app/access.bicep' = [for d in rbacDependencies: if (!diagnoseAsWorkload) {
   name: 'doctor-access-${d.target.name}-${resourceToken}'
   scope: resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)
   params: {
@@ -254,6 +288,18 @@ module dependencyAccess 'app/access.bicep' = [for d in configuredDependencies: i
     roleDefinitionId: d.roleDefinitionId
     scopeKind: d.scope.kind
     scopeName: d.scope.name
+  }
+}]
+
+// Cosmos DB data access is a SQL role assignment on the account, scoped to the container (never an Azure role).
+module dependencySqlAccess 'app/cosmosAccess.bicep' = [for d in cosmosDependencies: if (!diagnoseAsWorkload) {
+  name: 'doctor-sql-access-${d.target.name}-${resourceToken}'
+  scope: resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)
+  params: {
+    principalId: diagnosedIdentity.principalId
+    roleDefinitionId: d.roleDefinitionId
+    accountName: d.scope.name
+    sqlScope: '/dbs/${d.target.database}/colls/${d.target.container}'
   }
 }]
 

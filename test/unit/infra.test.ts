@@ -18,6 +18,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const INFRA = path.join(ROOT, 'infra');
 const main = readBicep(path.join(INFRA, 'main.bicep'));
 const access = readBicep(path.join(INFRA, 'app/access.bicep'));
+const cosmosAccess = readBicep(path.join(INFRA, 'app/cosmosAccess.bicep'));
 const fn = readBicep(path.join(INFRA, 'app/function.bicep'));
 const storage = readBicep(path.join(INFRA, 'app/storage.bicep'));
 const bicepFiles = fs
@@ -38,11 +39,13 @@ const OTHER_SUB = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
 const VAULT_ID = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.KeyVault/vaults/kv-app`;
 const ACCOUNT_ID = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stappdata`;
 const RG_ID = `/subscriptions/${SUB}/resourceGroups/rg-app`;
+const COSMOS_ID = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-app`;
 const EVERY_DEPENDENCY = {
   keyVaultSecretResourceId: `${VAULT_ID}/secrets/app-secret`,
   storageContainerResourceId: `${ACCOUNT_ID}/blobServices/default/containers/data`,
   storageBlobName: 'hello.txt',
   armScopeResourceId: RG_ID,
+  cosmosContainerResourceId: `${COSMOS_ID}/sqlDatabases/app/containers/orders`,
 };
 
 function evaluator(params: Record<string, unknown>, cloud: keyof typeof ARM_ENVIRONMENTS = 'AzurePublicCloud') {
@@ -186,6 +189,37 @@ describe('role ids', () => {
   });
 });
 
+describe('Cosmos DB: its own permission model (app/cosmosAccess.bicep)', () => {
+  it('grants a SQL role assignment on the container, never an Azure role assignment', () => {
+    expect(cosmosAccess.resources.filter((r) => r.ref.startsWith('Microsoft.Authorization/roleAssignments@'))).toEqual([]);
+    const [sql, ...others] = cosmosAccess.resources.filter((r) => !r.existing);
+    expect(others).toEqual([]);
+    expect(sql!.ref).toMatch(/^Microsoft\.DocumentDB\/databaseAccounts\/sqlRoleAssignments@/);
+    expect(show(sql!.body.props.find((p) => p.key === 'name')!.value)).toBe('guid(account.id, principalId, roleDefinitionId, sqlScope)');
+    expect(Object.fromEntries(objectAt(sql!.body, 'properties').props.map((p) => [p.key, show(p.value)]))).toEqual({
+      roleDefinitionId: "'${account.id}/sqlRoleDefinitions/${roleDefinitionId}'",
+      principalId: 'principalId',
+      scope: "'${account.id}${sqlScope}'",
+    });
+  });
+
+  it('is called once per Cosmos DB dependency, with its least SQL role, on the container, unless alongside the workload', () => {
+    const loop = moduleNamed(main, 'dependencySqlAccess');
+    expect(loop.ref).toBe('app/cosmosAccess.bicep');
+    expect(show(loop.loop!.source)).toBe('cosmosDependencies');
+    expect(show(loop.loop!.condition!)).toBe('!diagnoseAsWorkload');
+    expect(paramsOf(loop)).toEqual({
+      principalId: 'diagnosedIdentity.principalId',
+      roleDefinitionId: 'd.roleDefinitionId',
+      accountName: 'd.scope.name',
+      sqlScope: "'/dbs/${d.target.database}/colls/${d.target.container}'",
+    });
+    const rows = evaluator(EVERY_DEPENDENCY).variable('cosmosDependencies') as Row[];
+    expect(rows.map((r) => [r.roleDefinitionId, r.scope.name])).toEqual([[ROLES.cosmosDbBuiltInDataReader.id, 'cosmos-app']]);
+    expect(OPERATIONS.cosmosDb.leastRole.id).toBe(ROLES.cosmosDbBuiltInDataReader.id);
+  });
+});
+
 describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
   it('writes targets the service accepts at start-up, one per configured dependency', () => {
     const targets = evaluator(EVERY_DEPENDENCY).variable('diagnoseTargets');
@@ -207,6 +241,7 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
         resourceId: ACCOUNT_ID,
       },
       { name: 'arm', kind: 'armResource', resourceId: RG_ID },
+      { name: 'cosmos', kind: 'cosmosDb', accountEndpoint: 'https://cosmos-app.documents.azure.com', database: 'app', container: 'orders', resourceId: COSMOS_ID },
     ]);
     expect(show(objectAt(main.vars.get('diagnoseSettings')).props.find((p) => p.key === 'DIAGNOSE_TARGETS')!.value)).toBe('string(diagnoseTargets)');
   });
@@ -239,13 +274,15 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'vault', name: 'kv-app' },
       { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'resourceGroup', name: 'rg-app' },
+      { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'cosmosAccount', name: 'cosmos-app' },
     ]);
     const loop = moduleNamed(main, 'dependencyAccess');
-    expect(show(loop.loop!.source)).toBe('configuredDependencies');
+    expect(show(loop.loop!.source)).toBe('rbacDependencies');
+    expect((evaluator(EVERY_DEPENDENCY).variable('rbacDependencies') as Row[]).map((r) => r.scope.kind)).toEqual(['vault', 'storageAccount', 'resourceGroup']);
     expect(show(loop.body.props.find((p) => p.key === 'scope')!.value)).toBe('resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)');
     // Every dependency kind, plus the component the host's telemetry goes to.
     expect(show(access.params.get('scopeKind')!.decorators.find((d) => d.name === 'allowed')!.args[0]!)).toBe(
-      `[${[...new Set(rows.map((r) => `'${r.scope.kind}'`)), "'applicationInsights'"].join(', ')}]`,
+      `[${[...new Set(rows.filter((r) => r.scope.kind !== 'cosmosAccount').map((r) => `'${r.scope.kind}'`)), "'applicationInsights'"].join(', ')}]`,
     );
   });
 
@@ -256,9 +293,10 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       const env = { DIAGNOSE_TARGETS: JSON.stringify(targets), AZURE_CLOUD: (e.variable('azureCloudNames') as Record<string, string>)[ARM_ENVIRONMENTS[cloud].name] };
       const settings = loadSettings(env);
       expect(settings.cloud.name).toBe(cloud);
-      const [kv, blob] = settings.targets as [Extract<Target, { kind: 'keyVaultSecret' }>, Extract<Target, { kind: 'storageBlob' }>];
+      const [kv, blob, , cosmos] = settings.targets as [Extract<Target, { kind: 'keyVaultSecret' }>, Extract<Target, { kind: 'storageBlob' }>, unknown, Extract<Target, { kind: 'cosmosDb' }>];
       expect(new URL(kv.vaultUrl).host).toBe(`kv-app.${CLOUDS[cloud].dnsSuffixes.keyVaultSecret}`);
       expect(new URL(blob.accountUrl).host).toBe(`stappdata.${CLOUDS[cloud].dnsSuffixes.storageBlob}`);
+      expect(new URL(cosmos.accountEndpoint).host).toBe(`cosmos-app.${CLOUDS[cloud].dnsSuffixes.cosmosDb}`);
     }
   });
 
@@ -295,7 +333,7 @@ describe('alongside the workload', () => {
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.condition!)).toBe('!diagnoseAsWorkload');
     // The targets are still diagnosed: only the grants are skipped.
-    expect(e.variable('diagnoseTargets')).toHaveLength(3);
+    expect(e.variable('diagnoseTargets')).toHaveLength(4);
     const workload = main.resources.find((r) => r.name === 'workloadIdentity')!;
     expect(workload.existing).toBe(true);
     expect(show(workload.condition!)).toBe('diagnoseAsWorkload');
