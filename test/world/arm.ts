@@ -28,8 +28,8 @@ function routingId(nowMs: number): string {
   return `EASTUS:${stamp}:${randomUUID().toUpperCase()}`;
 }
 
-/** `10/22/2025 5:00:00 AM`, the US format ARM prints times in. */
-function armTime(ms: number): string {
+/** `10/22/2025 5:00:00 AM`, the US format ARM (and Cosmos DB's auth messages) print times in. */
+export function armTime(ms: number): string {
   const d = new Date(ms);
   const h = d.getUTCHours();
   const pad = (n: number): string => String(n).padStart(2, '0');

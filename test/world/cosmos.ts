@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { roleById, grantsDataAction, type BuiltInRole } from '../../src/catalog/roles';
 import { CLOUDS, type Cloud } from '../../src/targets/registry';
+import { armTime } from './arm';
 import { applyFault } from './faults';
 import type { CosmosAccount, CosmosSqlAssignment, WorldState } from './model';
 import { hostName, parseUrl, startService, type Service } from './service';
@@ -44,14 +45,6 @@ const SYSTEM = new Set(['_rid', '_self', '_etag', '_attachments', '_ts']);
 
 function cloudOf(host: string): Cloud {
   return Object.values(CLOUDS).find((c) => host.endsWith('.' + c.dnsSuffixes.cosmosDb)) ?? CLOUDS.AzurePublicCloud;
-}
-
-/** `7/17/2022 5:09:09 PM`, as Cosmos prints times in its auth messages. */
-function cosmosTime(ms: number): string {
-  const d = new Date(ms);
-  const h = d.getUTCHours();
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${h % 12 === 0 ? 12 : h % 12}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
 }
 
 /** The token in `type=aad&ver=1.0&sig=<token>` (also URL-encoded, as key signatures are sent). */
@@ -161,7 +154,7 @@ export function startCosmos(deps: CosmosDeps): Promise<Service> {
           return blockedByAuth(401, 5007, `Provided AAD token was issued by the authority [${check.tenant ?? String(check.claims.iss)}] which is not trusted by this database account. Please ensure the token has been issued by the AAD tenant(s) [${account.tenantId}].`);
         case 'expired':
         case 'not_yet_valid':
-          return blockedByAuth(401, undefined, `Provided AAD token has been expired since [${cosmosTime(Number(check.claims.exp) * 1000)} (UTC)]. Current server time is [${cosmosTime(now)} (UTC)]. Please refresh the AAD token.`);
+          return blockedByAuth(401, undefined, `Provided AAD token has been expired since [${armTime(Number(check.claims.exp) * 1000)} (UTC)]. Current server time is [${armTime(now)} (UTC)]. Please refresh the AAD token.`);
       }
     }
     const oid = String(check.claims.oid ?? '');
