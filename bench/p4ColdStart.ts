@@ -63,10 +63,14 @@ Module.prototype.require = function (id) {
   try { return original.apply(this, arguments); } finally { packages[id] = (packages[id] || 0) + performance.now() - t; }
 };
 const t = performance.now();
-require(process.env.BENCH_MODULE);
-const totalMs = performance.now() - t;
-process.stdout.write(JSON.stringify({ bootMs, totalMs, packages }) + '\\n');
-process.exit(0);
+// The bundle is an ES module (import); tsc's output is CommonJS (require).
+const done = () => {
+  const totalMs = performance.now() - t;
+  process.stdout.write(JSON.stringify({ bootMs, totalMs, packages }) + '\\n');
+  process.exit(0);
+};
+if (process.env.BENCH_MODULE.endsWith('.mjs')) import(require('node:url').pathToFileURL(process.env.BENCH_MODULE).href).then(done);
+else { require(process.env.BENCH_MODULE); done(); }
 `;
 
 interface ImportSample {
@@ -96,7 +100,7 @@ function importOnce(module: string, env: Record<string, string>): Promise<Import
 
 /** What ships (the esbuild bundles, package.json `main`) and tsc's plain output, measured side by side. */
 export const VARIANTS = [
-  { name: 'bundle', index: 'dist/bundle/index.js', server: path.relative(REPO_ROOT, SERVER_JS) },
+  { name: 'bundle', index: 'dist/bundle/index.mjs', server: path.relative(REPO_ROOT, SERVER_JS) },
   { name: 'unbundled', index: 'dist/src/index.js', server: path.relative(REPO_ROOT, SERVER_JS_UNBUNDLED) },
 ] as const;
 

@@ -40,7 +40,7 @@ export function measurePackage(root = REPO_ROOT): PackageSize {
   if (fs.existsSync(path.join(root, 'dist'))) walk('dist');
   const files = [...new Set([...listed, ...built])].filter((f) => f && !ignored(f) && fs.existsSync(path.join(root, f)));
   const size = (f: string) => fs.statSync(path.join(root, f)).size;
-  const bundle = path.join('dist', 'bundle', 'index.js');
+  const bundle = path.join('dist', 'bundle', 'index.mjs');
   return {
     files: files.length,
     bytes: files.reduce((n, f) => n + size(f), 0),

@@ -7,7 +7,7 @@ import { VerdictSchema, type Verdict } from '../src/verdict';
 import { stopChild } from '../test/world/serviceProcess';
 
 /**
- * The built service (the shipped bundle, dist/bundle/server.js, unless told otherwise) as its own process, like test/world/serviceProcess.ts, but with what a bench
+ * The built service (the shipped bundle, dist/bundle/server.mjs, unless told otherwise) as its own process, like test/world/serviceProcess.ts, but with what a bench
  * needs on top: the pid (for RSS), when it was spawned and when it said it was listening (for cold start), and timed
  * requests.
  */

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 
@@ -15,10 +17,15 @@ import { build, type BuildOptions } from 'esbuild';
  *   trace names the real functions; the `.map` beside each bundle maps it to the TypeScript source with
  *   `NODE_OPTIONS=--enable-source-maps` (not on by default: loading an 8 MB map at start costs more than the
  *   bundle saves — measured, see the bench's P4).
- * - A kind's probe module is imported dynamically (src/targets/index.ts): in the bundle it stays a closure that runs
- *   only when first called, so an SDK no configured target needs is parsed lazily and never evaluated.
+ * - ES modules with code splitting: a kind's probe (src/targets/<kind>/probe.ts, imported dynamically) becomes a chunk
+ *   of its own under chunks/, with its SDK. Node reads and parses a chunk only when a target of that kind is configured
+ *   or requested; what several chunks share is one chunk, so every module still has one instance. (In one CommonJS
+ *   file the probes of every kind were parsed at each start, ~5 MB for the ten SDKs — measured in the bench's P4.)
+ *   The banner gives bundled CommonJS packages the `require`, `__filename` and `__dirname` an ES module lacks.
  */
-export const ENTRIES = { index: 'src/index.ts', server: 'src/server.ts' } as const;
+export const ENTRIES = { index: 'src/index.ts', server: 'src/serverMain.ts' } as const;
+/** The bundles are ES modules (code splitting needs them): `.mjs`, whatever package.json's `type`. */
+export const EXTENSION = '.mjs';
 export const OUT_DIR = 'dist/bundle';
 export const EXTERNAL = ['@azure/functions-core', '@azure/monitor-opentelemetry'];
 
@@ -30,12 +37,24 @@ export function options(root: string): BuildOptions {
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'cjs',
+    format: 'esm',
+    splitting: true,
+    outExtension: { '.js': EXTENSION },
+    chunkNames: 'chunks/[name]-[hash]',
     external: EXTERNAL,
     sourcemap: 'linked',
-    // ES module builds of some SDKs call createRequire(import.meta.url); in a CommonJS bundle that is this file.
-    banner: { js: "var __bundle_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-    define: { 'import.meta.url': '__bundle_import_meta_url' },
+    // Named apart: an ES module package may declare its own top-level __filename (the `open` package does); `define`
+    // rewrites only the free references of CommonJS code. `require` keeps its name: esbuild's own __require helper reads it.
+    banner: {
+      js: [
+        "import { createRequire as __bundleCreateRequire } from 'node:module';",
+        "import { fileURLToPath as __bundleFileURLToPath } from 'node:url';",
+        'const require = __bundleCreateRequire(import.meta.url);',
+        'const __bundle_filename = __bundleFileURLToPath(import.meta.url);',
+        "const __bundle_dirname = __bundle_filename.slice(0, __bundle_filename.lastIndexOf('/'));",
+      ].join(' '),
+    },
+    define: { __filename: '__bundle_filename', __dirname: '__bundle_dirname' },
     minifyWhitespace: true,
     minifySyntax: true,
     keepNames: true,
@@ -44,10 +63,25 @@ export function options(root: string): BuildOptions {
   };
 }
 
+/**
+ * Every output file must parse as a module: the banner's names are invisible to esbuild, so a package declaring a
+ * top-level `require` would collide with it only at load time — in a chunk first needed on Azure. Caught here instead.
+ */
+export function checkParses(root: string): void {
+  const dir = path.join(root, OUT_DIR);
+  const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(EXTENSION));
+  for (const f of files) {
+    const r = spawnSync(process.execPath, ['--check', path.join(dir, f)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${OUT_DIR}/${f} does not parse:\n${r.stderr}`);
+  }
+}
+
 if (require.main === module) {
   const root = path.resolve(__dirname, '..', '..');
-  build(options(root)).catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+  build(options(root))
+    .then(() => checkParses(root))
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    });
 }

@@ -155,7 +155,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   return send(res, await route.handler(request, context));
 }
 
-if (require.main === module) {
+/** Start the local server from its settings (what `node dist/src/server.js` and the bundle's server entry run). */
+export function main(): void {
   let settings;
   try {
     settings = getSettings();
@@ -183,3 +184,7 @@ if (require.main === module) {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
+
+// Run directly (tsc's CommonJS output): start. The ES module bundle starts through src/serverMain.ts, where `module`
+// does not exist — hence the typeof.
+if (typeof module !== 'undefined' && require.main === module) main();

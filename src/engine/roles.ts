@@ -30,7 +30,7 @@ export async function lookupRoles(args: {
   const lookup = roleAssignmentList(args.commandContext);
   const subscriptionId = scope.split('/')[2] ?? '';
   // Loaded on the first 403 (or ARM target), not at start: see src/targets/index.ts (dispatch).
-  const { AuthorizationManagementClient } = await import('@azure/arm-authorization');
+  const { AuthorizationManagementClient } = await import('./authorizationClient');
   const client = new AuthorizationManagementClient(credential, subscriptionId, {
     endpoint: settings.armEndpoint,
     credentialScopes: [`${settings.cloud.armAudiences[0].replace(/\/+$/, '')}/.default`],

@@ -172,7 +172,7 @@ describe('the packed package', () => {
     const files = pack.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/src/register.js', 'dist/src/register.d.ts', 'dist/src/watch/watch.js']));
     // npm always packs `main` — the standalone app's bundle the Functions host loads (an embedding app never does).
-    const main = 'dist/bundle/index.js';
+    const main = 'dist/bundle/index.mjs';
     expect(files.filter((f) => !/^dist\/src\/.+\.(js|d\.ts)$/.test(f) && f !== 'package.json' && f !== 'README.md' && f !== main)).toEqual([]);
     expect(files.filter((f) => /^dist\/src\/server\./.test(f) || f.includes('/test/') || f.endsWith('.map'))).toEqual([]);
   });

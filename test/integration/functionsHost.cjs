@@ -60,12 +60,17 @@ const routePrefix = hostJson.extensions?.http?.routePrefix ?? 'api';
 const appRequire = Module.createRequire(path.join(appDir, 'package.json'));
 const { HttpRequest, HttpResponse, InvocationContext } = appRequire('@azure/functions');
 
-try {
-  require(path.resolve(appDir, manifest.main));
-} catch (err) {
+// Like the Node worker: an ES module `main` (.mjs, or "type": "module") is imported, anything else required. Its
+// `require('@azure/functions-core')` (the bundle's createRequire) still goes through Module._load above.
+const mainPath = path.resolve(appDir, manifest.main);
+const loaded =
+  mainPath.endsWith('.mjs') || manifest.type === 'module'
+    ? import(require('node:url').pathToFileURL(mainPath).href)
+    : new Promise((resolve) => resolve(require(mainPath)));
+loaded.catch((err) => {
   console.error(`the app failed to start: ${err && err.stack ? err.stack : err}`);
   process.exit(3);
-}
+});
 
 const triggerOf = (r) => Object.values(r.metadata.bindings).find((b) => b.direction === 'in');
 
@@ -163,10 +168,12 @@ const server = http.createServer((req, res) => {
     else res.destroy();
   });
 });
-server.listen(0, '127.0.0.1', () => {
-  console.log(`functions: ${registered.map((r) => r.metadata.name).join(', ')}`);
-  console.log(`listening on http://127.0.0.1:${server.address().port}`);
-});
+loaded.then(() =>
+  server.listen(0, '127.0.0.1', () => {
+    console.log(`functions: ${registered.map((r) => r.metadata.name).join(', ')}`);
+    console.log(`listening on http://127.0.0.1:${server.address().port}`);
+  }),
+);
 const stop = () => server.close(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -19,6 +19,6 @@ export const REPO_ROOT = findRepoRoot();
 export const DNS_PRELOAD = path.join(REPO_ROOT, 'test', 'world', 'dns-preload.cjs');
 export const AZURITE_GUARD = path.join(REPO_ROOT, 'test', 'world', 'azurite-guard.cjs');
 /** The service as it ships (`npm run build` bundles it with esbuild: scripts/bundle.ts); tests run what deploys. */
-export const SERVER_JS = path.join(REPO_ROOT, 'dist', 'bundle', 'server.js');
+export const SERVER_JS = path.join(REPO_ROOT, 'dist', 'bundle', 'server.mjs');
 /** Resolved like any dependency, so a hoisted or nested node_modules both work. */
 export const AZURITE_BLOB_MAIN = require.resolve('azurite/dist/src/blob/main.js', { paths: [REPO_ROOT] });

@@ -6,7 +6,7 @@ import { VerdictSchema, type Verdict } from '../../src/verdict';
 import { recordObservation } from '../support/observedResponses';
 
 /**
- * Runs the real, built service (the shipped bundle, dist/bundle/server.js) as its own process — with the simulated world's env: its CA in
+ * Runs the real, built service (the shipped bundle, dist/bundle/server.mjs) as its own process — with the simulated world's env: its CA in
  * NODE_EXTRA_CA_CERTS and the DNS preload — and talks to it over HTTP, as a pipeline would.
  */
 
