@@ -1,7 +1,10 @@
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import forge from 'node-forge';
+import path from 'node:path';
+import { REPO_ROOT } from './paths';
+// From the source tree (tsc does not copy .cjs files into dist/, where `npm start` runs the world from).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SUFFIXES, EXACT } = require('./hosts.cjs') as { SUFFIXES: string[]; EXACT: string[] };
+const { SUFFIXES, EXACT } = require(path.join(REPO_ROOT, 'test', 'world', 'hosts.cjs')) as { SUFFIXES: string[]; EXACT: string[] };
 
 /**
  * Host names the one server certificate covers. The SDKs under test keep their real host names (the DNS preload maps
