@@ -157,9 +157,10 @@ export const cosmosDb: TargetKind<CosmosDbTarget, typeof CosmosDbTargetSchema> =
         `Cosmos DB answered 403${ctx.evidence.innerErrorCode ? ` with sub-status ${ctx.evidence.innerErrorCode}` : ''}: principal ${ctx.claims?.oid ?? '(unknown)'} authenticated, but no Cosmos DB SQL role assignment grants it ${ctx.target.itemId ? NEEDED_WITH_ITEM.join(' and ') : NEEDED_WITH_QUERY.join(' and ')} on ${containerScope(ctx.target)}.`,
         'Cosmos DB data-plane access is not Azure RBAC: it is granted by the account\'s own SQL role assignments (az cosmosdb sql role assignment create), never by az role assignment create.',
       ];
-      if (azure.length && !sql.length)
+      if (azure.length && !sql.length && roles?.lookedUp)
         parts.push(`The identity holds only Azure RBAC (control-plane) roles here — ${azure.join('; ')} — which manage the account but carry no Cosmos data actions: the control-plane vs data-plane trap. Grant the SQL role ${LEAST.name} (${LEAST.id}) instead.`);
       else if (sql.length) parts.push(`It holds ${sql.join('; ')}, which does not reach this container or lacks the data action.`);
+      else if (azure.length) parts.push(`Its Azure RBAC roles here (${azure.join('; ')}) carry no Cosmos data actions whatever they are.`);
       if (roles?.lookedUp && !held.length) parts.push('It holds no Cosmos DB SQL role assignment on this account, and no Azure role at, above or below it.');
       if (roles?.unavailable) parts.push(roles.unavailable.reason);
       if (!roles?.lookedUp) parts.push('If you created the SQL role assignment minutes ago, wait and re-run before granting anything broader.');
