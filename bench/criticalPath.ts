@@ -17,9 +17,13 @@
 
 import { KIND_NAMES, type TargetKindName } from '../src/targets/registry';
 
-/** The registered target kinds (src/targets/registry.ts): the bench stages and calibrates each. */
+/** A registered target kind (src/targets/registry.ts). */
 export type TargetKind = TargetKindName;
-export const TARGET_KINDS: readonly TargetKind[] = KIND_NAMES;
+/**
+ * The kinds whose chains this model counts: their simulators count requests per vault, account and ARM. Every other
+ * kind is measured by P1 per kind (p1PerKind.ts) against its slowest target alone.
+ */
+export const TARGET_KINDS: readonly TargetKind[] = KIND_NAMES.filter((k) => ['keyVaultSecret', 'storageBlob', 'armResource'].includes(k));
 
 /** A diagnose target as the model sees it. */
 export interface PathTarget {

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { EXTENSION, OUT_DIR, loadedAtStart } from '../scripts/bundle';
 import { REPO_ROOT } from '../test/world/paths';
 
 /**
@@ -10,8 +11,11 @@ import { REPO_ROOT } from '../test/world/paths';
 export interface PackageSize {
   files: number;
   bytes: number;
+  /** Every ES module file of dist/bundle/ (entry points and chunks). */
   bundleBytes: number;
   bundleMapBytes: number;
+  /** What the Functions host reads before `main` runs: index.mjs and its static imports (no kind's probe chunk). */
+  bundleAtStartBytes: number;
 }
 
 /** `.funcignore` lines as the Functions tooling reads them: a name or glob matched against every path segment. */
@@ -40,11 +44,13 @@ export function measurePackage(root = REPO_ROOT): PackageSize {
   if (fs.existsSync(path.join(root, 'dist'))) walk('dist');
   const files = [...new Set([...listed, ...built])].filter((f) => f && !ignored(f) && fs.existsSync(path.join(root, f)));
   const size = (f: string) => fs.statSync(path.join(root, f)).size;
-  const bundle = path.join('dist', 'bundle', 'index.mjs');
+  const bundleFiles = files.filter((f) => f.startsWith(`${OUT_DIR}/`));
+  const main = path.join(root, OUT_DIR, `index${EXTENSION}`);
   return {
     files: files.length,
     bytes: files.reduce((n, f) => n + size(f), 0),
-    bundleBytes: fs.existsSync(path.join(root, bundle)) ? size(bundle) : 0,
-    bundleMapBytes: fs.existsSync(path.join(root, `${bundle}.map`)) ? size(`${bundle}.map`) : 0,
+    bundleBytes: bundleFiles.filter((f) => f.endsWith(EXTENSION)).reduce((n, f) => n + size(f), 0),
+    bundleMapBytes: bundleFiles.filter((f) => f.endsWith('.map')).reduce((n, f) => n + size(f), 0),
+    bundleAtStartBytes: fs.existsSync(main) ? [...loadedAtStart(main)].reduce((n, f) => n + fs.statSync(f).size, 0) : 0,
   };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { GoalRow } from './context';
 import type { P1Result } from './p1Parallelism';
+import type { P1PerKindResult } from './p1PerKind';
 import { formatSdkAlone, type P2Result } from './p2Deadline';
 import type { P3Result } from './p3Storm';
 import type { P4Result } from './p4ColdStart';
@@ -15,6 +16,8 @@ export interface BenchResult {
   settings: Record<string, number | string | boolean>;
   goals: GoalRow[];
   p1?: P1Result;
+  /** P1 with one target per registered kind. */
+  p1PerKind?: P1PerKindResult;
   p2?: P2Result;
   p3?: P3Result;
   p4?: P4Result;
@@ -73,6 +76,21 @@ export function renderMarkdown(r: BenchResult): string {
     if (p.anomalies.length) out.push('', `Anomalies: ${p.anomalies.join('; ')}`);
   }
 
+  if (r.p1PerKind) {
+    const p = r.p1PerKind;
+    out.push('', `**P1 per kind — one target per registered kind (${p.kinds.length}), together vs alone.** Each kind's healthy target from its ` +
+      `simulated world; median of ${p.samples} diagnoses of all of them together, and of each alone, in the same service process. The critical ` +
+      `path is the slowest target alone (no round-trip model spans HTTP, AMQP and TDS). Cold: every diagnose acquires its tokens again.`, '');
+    const rows = (['cold', 'warm'] as const).map((label) => {
+      const x = p[label];
+      return [label, n0(x.wallMs.median), `${n0(x.wallMs.p25)}–${n0(x.wallMs.p75)}`, x.serviceCpuMs ? n0(x.serviceCpuMs.median) : 'n/a',
+        x.serviceCpuMs ? (x.serviceCpuMs.median / p.kinds.length).toFixed(1) : 'n/a', `${n0(x.criticalPathMs)} (${x.slowestKind})`, `${x.ratio.toFixed(2)}×`,
+        Object.entries(x.aloneMs).map(([k, v]) => `${k} ${n0(v)}`).join(', ')];
+    });
+    out.push(table(['token', 'median ms', 'p25–p75', 'service CPU ms', 'CPU ms per target', 'slowest alone ms', 'ratio', 'each alone (median ms)'], rows));
+    if (p.anomalies.length) out.push('', `Anomalies: ${p.anomalies.join('; ')}`);
+  }
+
   if (r.p2) {
     const p = r.p2;
     out.push('', `**P2 — the deadline holds.** DIAGNOSE_TIMEOUT_MS = ${p.deadlineMs}, ${p.samples} diagnoses per fault (3 targets, one per kind), a fresh service per fault. ` +
@@ -116,10 +134,16 @@ export function renderMarkdown(r: BenchResult): string {
       rows.push([`${name}: … its network time (critical path)`, n0(c.networkMs), '']);
       rows.push([`${name}: first response beyond network time`, n0(c.beyondNetworkMs), '']);
     }
+    if (p.allKinds) {
+      const a = p.allKinds;
+      rows.push([`bundle, all ${a.kinds} kinds configured: spawn → listening`, n0(a.listeningMs.median), `${n0(a.listeningMs.p25)}–${n0(a.listeningMs.p75)}`]);
+      rows.push([`bundle, all ${a.kinds} kinds: spawn → first /api/diagnose response`, n0(a.firstResponseMs.median), `${n0(a.firstResponseMs.p25)}–${n0(a.firstResponseMs.p75)}`]);
+      rows.push([`bundle, all ${a.kinds} kinds: first response beyond its durationMs`, n0(a.beyondDurationMs), '']);
+    }
     out.push(table(['measure', 'median ms', 'p25–p75'], rows));
     if (p.packageSize) {
       const mb = (b: number) => (b / 1048576).toFixed(1);
-      out.push('', `Deployment package (what \`azd deploy\` zips: the working tree minus \`.funcignore\`, built): ${p.packageSize.files} files, ${mb(p.packageSize.bytes)} MB; the bundle the host loads: ${mb(p.packageSize.bundleBytes)} MB (+ ${mb(p.packageSize.bundleMapBytes)} MB source map).`);
+      out.push('', `Deployment package (what \`azd deploy\` zips: the working tree minus \`.funcignore\`, built): ${p.packageSize.files} files, ${mb(p.packageSize.bytes)} MB; the bundle: ${mb(p.packageSize.bundleBytes)} MB in all (+ ${mb(p.packageSize.bundleMapBytes)} MB source maps), of which the host reads ${mb(p.packageSize.bundleAtStartBytes ?? p.packageSize.bundleBytes)} MB at start (\`main\` and its static imports; a kind's chunk only when configured).`);
     }
     const unbundled = p.imports.find((i) => i.module.startsWith('dist/src/index'));
     const pk = Object.entries(unbundled?.packagesMs ?? {}).slice(0, 8);

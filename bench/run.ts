@@ -7,6 +7,7 @@ import { REPO_ROOT } from '../test/world/paths';
 import type { BenchContext, GoalRow } from './context';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options';
 import { runP1 } from './p1Parallelism';
+import { runP1PerKind } from './p1PerKind';
 import { runP2, startSdkAlone, type SdkAloneRuns } from './p2Deadline';
 import { runP3 } from './p3Storm';
 import { runP4 } from './p4ColdStart';
@@ -50,6 +51,9 @@ async function main(): Promise<void> {
       const p1 = await runP1(ctx);
       result.p1 = p1.result;
       goals.push(...p1.goals);
+      const perKind = await runP1PerKind(ctx);
+      result.p1PerKind = perKind.result;
+      goals.push(...perKind.goals);
     }
     if (options.only.has('p3')) {
       const p3 = await runP3(ctx);

@@ -41,6 +41,15 @@ param storageBlobName string = ''
 @description('Resource group whose role assignments to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>. Grants Reader on it.')
 param armScopeResourceId string = ''
 
+@description('App Configuration store to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.AppConfiguration/configurationStores/<store>. Grants App Configuration Data Reader on the store.')
+param appConfigurationStoreResourceId string = ''
+
+@description('The key to read in that store (with "*" or ",": a key filter whose first page is listed); empty: list the store\'s first page.')
+param appConfigurationKey string = ''
+
+@description('The label of that key (or the label filter of the listing); empty: the key-value without a label (a listing: any label).')
+param appConfigurationLabel string = ''
+
 @description('Cosmos DB for NoSQL container to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.DocumentDB/databaseAccounts/<account>/sqlDatabases/<db>/containers/<name>. Grants the Cosmos DB SQL role Cosmos DB Built-in Data Reader on the container (a sqlRoleAssignment, not an Azure role assignment).')
 param cosmosContainerResourceId string = ''
 
@@ -82,8 +91,17 @@ var roles = {
   reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  appConfigurationDataReader: '516239f1-63e1-4d78-a4de-a74fb236a071'
   // A Cosmos DB SQL role definition (every account has it), granted by a sqlRoleAssignment, never a roleAssignment.
   cosmosDbBuiltInDataReader: '00000000-0000-0000-0000-000000000001'
+}
+
+// App Configuration's host suffix per cloud (the appConfiguration kind's hosts in src/targets/appConfiguration/):
+// environment() has no suffix for it.
+var appConfigurationSuffixes = {
+  AzureCloud: 'azconfig.io'
+  AzureChinaCloud: 'azconfig.azure.cn'
+  AzureUSGovernment: 'azconfig.azure.us'
 }
 
 // environment().name → the Cosmos DB host suffix (environment() has none): PE-DNS public DNS zone forwarders.
@@ -163,6 +181,27 @@ var dependencies = [
       kind: 'armResource'
       resourceId: armScopeResourceId
     }
+  }
+  {
+    configured: !empty(appConfigurationStoreResourceId)
+    roleDefinitionId: roles.appConfigurationDataReader
+    scope: {
+      subscriptionId: idSegment(appConfigurationStoreResourceId, 2)
+      resourceGroup: idSegment(appConfigurationStoreResourceId, 4)
+      kind: 'configurationStore'
+      name: idSegment(appConfigurationStoreResourceId, 8)
+    }
+    // key and label must be absent, not empty, when not set: the service refuses an empty key.
+    target: union(
+      {
+        name: 'appconfig'
+        kind: 'appConfiguration'
+        endpoint: 'https://${idSegment(appConfigurationStoreResourceId, 8)}.${appConfigurationSuffixes[environment().name]}'
+        resourceId: appConfigurationStoreResourceId
+      },
+      empty(appConfigurationKey) ? {} : { key: appConfigurationKey },
+      empty(appConfigurationLabel) ? {} : { label: appConfigurationLabel }
+    )
   }
   // Cosmos DB grants data access in its own model: scope.kind 'cosmosAccount' rows go to app/cosmosAccess.bicep.
   {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 /**
  * The deployment bundles: each entry point (the Functions app's `main`, the local/container server) with everything it
@@ -28,6 +28,25 @@ export const ENTRIES = { index: 'src/index.ts', server: 'src/serverMain.ts' } as
 export const EXTENSION = '.mjs';
 export const OUT_DIR = 'dist/bundle';
 export const EXTERNAL = ['@azure/functions-core', '@azure/monitor-opentelemetry'];
+
+/**
+ * zod re-exports all ~50 of its locales as `z.locales` (a namespace esbuild cannot tree-shake): ~300 KB parsed at
+ * every start for error messages in languages the service never uses. Its English default comes from its own import
+ * of `locales/en.js`, untouched; only the namespace is narrowed to English.
+ */
+const englishOnlyZod: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-locales' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 
 export function options(root: string): BuildOptions {
   return {
@@ -60,6 +79,7 @@ export function options(root: string): BuildOptions {
     keepNames: true,
     legalComments: 'linked',
     logLevel: 'warning',
+    plugins: [englishOnlyZod],
   };
 }
 
@@ -74,6 +94,15 @@ export function checkParses(root: string): void {
     const r = spawnSync(process.execPath, ['--check', path.join(dir, f)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${OUT_DIR}/${f} does not parse:\n${r.stderr}`);
   }
+}
+
+/** The files an entry point loads before it runs: its static imports, transitively (a dynamic import() is not followed). */
+export function loadedAtStart(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const code = fs.readFileSync(file, 'utf8');
+  for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*)["'](\.[^"']+)["']/g)) loadedAtStart(path.resolve(path.dirname(file), m[1]!), seen);
+  return seen;
 }
 
 if (require.main === module) {

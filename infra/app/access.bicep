@@ -9,16 +9,17 @@ param principalId string
 @description('GUID of a built-in role, taken from the `roles` table in main.bicep (held to src/catalog/roles.ts by test/unit/infra.test.ts).')
 param roleDefinitionId string
 
-@description('Kind of scope: the vault, the storage account, the Application Insights component, or this resource group itself.')
+@description('Kind of scope: the vault, the storage account, the Application Insights component, this resource group itself, or the App Configuration store.')
 @allowed([
   'vault'
   'storageAccount'
   'resourceGroup'
+  'configurationStore'
   'applicationInsights'
 ])
 param scopeKind string
 
-@description('Name of the vault, storage account or component; for a resource group, its own name.')
+@description('Name of the vault, storage account, component or configuration store; for a resource group, its own name.')
 param scopeName string
 
 // Declared for every kind but only referenced as the scope of the matching assignment: an `existing` reference is
@@ -32,6 +33,10 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 }
 
 resource component 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: scopeName
+}
+
+resource store 'Microsoft.AppConfiguration/configurationStores@2024-05-01' existing = {
   name: scopeName
 }
 
@@ -68,10 +73,17 @@ resource onResourceGroup 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   properties: assignment
 }
 
+resource onStore 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'configurationStore') {
+  name: guid(store.id, principalId, roleDefinitionId)
+  scope: store
+  properties: assignment
+}
+
 var scopeIds = {
   vault: vault.id
   storageAccount: account.id
   applicationInsights: component.id
   resourceGroup: resourceGroup().id
+  configurationStore: store.id
 }
 output scopeId string = scopeIds[scopeKind]

@@ -125,6 +125,16 @@ export const ROLES = {
     notActions: [],
     dataActions: [],
   },
+  // MicrosoftDocs/azure-docs articles/role-based-access-control/built-in-roles/integration.md ("App Configuration Data
+  // Reader": actions none, dataActions configurationStores/*/read); the control-plane App Configuration roles carry none.
+  appConfigurationDataReader: {
+    name: 'App Configuration Data Reader',
+    id: '516239f1-63e1-4d78-a4de-a74fb236a071',
+    plane: 'data',
+    actions: [],
+    notActions: [],
+    dataActions: ['Microsoft.AppConfiguration/configurationStores/*/read'],
+  },
   // Azure RBAC, control plane only: what people grant on a Cosmos DB account expecting data access (the trap). Built-in
   // roles page, Databases: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/databases
   cosmosDbAccountReader: {

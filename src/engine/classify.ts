@@ -1,4 +1,4 @@
-import { forbiddenCode, targetAudienceAccepted } from '../targets/registry';
+import { forbiddenCode, kindOf, targetAudienceAccepted } from '../targets/registry';
 import type { Settings, Target } from '../config';
 import type { CallFailure } from '../wire/callFailure';
 import type { Cause, Claims, Transport } from '../verdict';
@@ -97,6 +97,9 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
     return failure.transport.kind === 'aborted' || failure.transport.kind === 'timeout' ? 'deadline_exceeded' : 'target_unreachable';
   }
   const status = failure.httpStatus ?? 0;
+  // A kind's reading of answers its service sends without a code (see TargetKind.uncoded).
+  const own = status === 401 || status === 403 ? kindOf(input.target).uncoded?.(failure) : undefined;
+  if (own) return own;
   if (status === 401) return authenticationCause(input);
   if (status === 403) {
     // Storage answers some token failures with 403 AuthenticationFailed: a 403 that is authentication, not a role.
@@ -113,14 +116,11 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
 function authenticationCause({ target, failure, claims, settings, nowSeconds, challengeTenantId }: CallClassificationInput): Cause {
   const code = failure.errorCode ?? '';
   const text = `${failure.message ?? ''}\n${failure.authenticationDetail ?? ''}`;
-  // Cosmos DB's 401s (its sub-status alone is not documented): "Provided AAD token is intended for […]" (5008,
-  // Azure/azure-sdk-for-java#42800), "… issued by the authority […] which is not trusted by this database account" (5007,
-  // Azure/azure-cosmos-dotnet-v3#3339), "Provided AAD token has been expired since […]" (Azure/azure-sdk-for-js#22620).
-  if (AUDIENCE_CODES.has(code) || /AKV10022|Audience validation failed|Provided AAD token is intended for/i.test(text)) return 'wrong_audience';
-  if (TENANT_CODES.has(code) || /AKV10032|Issuer validation failed|which is not trusted by this database account/i.test(text)) return 'wrong_tenant';
+  if (AUDIENCE_CODES.has(code) || /AKV10022|Audience validation failed/i.test(text)) return 'wrong_audience';
+  if (TENANT_CODES.has(code) || /AKV10032|Issuer validation failed/i.test(text)) return 'wrong_tenant';
   const tokenTenant = claims?.tid?.toLowerCase() ?? issuerTenant(claims?.iss);
   if (challengeTenantId && tokenTenant && challengeTenantId.toLowerCase() !== tokenTenant) return 'wrong_tenant';
-  if (EXPIRED_CODES.has(code) || /AKV10021|Lifetime validation failed|token is expired|Provided AAD token has been expired/i.test(text)) return 'token_expired';
+  if (EXPIRED_CODES.has(code) || /AKV10021|Lifetime validation failed|token is expired/i.test(text)) return 'token_expired';
   // No code said which check failed: read the claims.
   if (claims?.aud && !targetAudienceAccepted(target, settings.cloud, claims.aud)) return 'wrong_audience';
   if (settings.expectedTenantId && tokenTenant && tokenTenant !== settings.expectedTenantId) return 'wrong_tenant';

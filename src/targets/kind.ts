@@ -6,6 +6,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { Settings } from '../config';
 import type { Cause, Claims, Evidence, Propagation, RoleEvidence, Stage } from '../verdict';
 import type { Probe } from './probe';
+import type { CallFailure } from '../wire/callFailure';
 
 /**
  * The contract a target kind implements: everything Identity Doctor knows about one service, in one folder
@@ -160,6 +161,12 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
    * is the inner code, but its firewall answers sub-status 0 and says so only in words). Consulted before the codes.
    */
   forbiddenKey?(failure: { errorCode?: string; innerErrorCode?: string; message?: string }): string | undefined;
+  /**
+   * A 401 or 403 the service answers without a code of its own, read by what the kind knows of it (App Configuration:
+   * a bare 403 for a missing data role; a 401 whose WWW-Authenticate error_description names the failed check). The
+   * cause it names, or undefined for the shared reading (codes, then the token's claims). Pure; consulted first.
+   */
+  uncoded?: (failure: CallFailure) => Cause | undefined;
   /** The causes this kind's checks can produce; the conformance suite stages every one in the simulated world. */
   causes: readonly Cause[];
   /** The probe (and with it the service's SDK), loaded on first use. */

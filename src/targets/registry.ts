@@ -4,13 +4,14 @@ import type { BaseTarget, ForbiddenCode, Operation, TargetKind } from './kind';
 import { armResource } from './armResource';
 import { keyVaultSecret } from './keyVaultSecret';
 import { storageBlob } from './storageBlob';
+import { appConfiguration } from './appConfiguration';
 import { cosmosDb } from './cosmosDb';
 
 /**
  * THE list of target kinds. Adding a kind is its folder under src/targets/ and one line here; the settings schema,
  * the verdict's kind enum, dispatch, nouns, health component types and the README's tables derive from this list.
  */
-export const KINDS = [keyVaultSecret, storageBlob, armResource, cosmosDb] as const;
+export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, cosmosDb] as const;
 
 type Kinds = typeof KINDS;
 

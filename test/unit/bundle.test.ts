@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EXTERNAL, EXTENSION, OUT_DIR } from '../../scripts/bundle';
+import { EXTERNAL, EXTENSION, OUT_DIR, loadedAtStart } from '../../scripts/bundle';
 import { REPO_ROOT } from '../world/paths';
 
 /**
@@ -23,14 +23,6 @@ describe('the bundle', () => {
 
   it('gives each kind\'s probe a chunk of its own, outside what the entry points load at start', () => {
     const dir = path.join(REPO_ROOT, OUT_DIR);
-    // The files an entry point loads before it runs: its static imports, transitively (dynamic import() excluded).
-    const loadedAtStart = (file: string, seen = new Set<string>()): Set<string> => {
-      if (seen.has(file)) return seen;
-      seen.add(file);
-      const code = fs.readFileSync(file, 'utf8');
-      for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*)["'](\.[^"']+)["']/g)) loadedAtStart(path.resolve(path.dirname(file), m[1]!), seen);
-      return seen;
-    };
     const probes = fs.readdirSync(path.join(dir, 'chunks')).filter((f) => f.startsWith('probe-') && f.endsWith(EXTENSION));
     const kinds = fs.readdirSync(path.join(REPO_ROOT, 'src', 'targets'), { withFileTypes: true }).filter((d) => d.isDirectory());
     expect(probes.length).toBe(kinds.length);
@@ -39,5 +31,13 @@ describe('the bundle', () => {
       expect(atStart.length).toBeGreaterThan(1);
       expect(atStart.filter((f) => probes.includes(f))).toEqual([]);
     }
+  });
+
+  it('carries zod\'s English messages and none of its other locales', () => {
+    const dir = path.join(REPO_ROOT, OUT_DIR, 'chunks');
+    const all = fs.readdirSync(dir).filter((f) => f.endsWith(EXTENSION)).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+    // From zod's locales/de.js and locales/en.js ("Invalid input: expected …").
+    expect(all).not.toContain('erwartet');
+    expect(all).toContain('Invalid input: expected');
   });
 });

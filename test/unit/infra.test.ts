@@ -39,14 +39,20 @@ const OTHER_SUB = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
 const VAULT_ID = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.KeyVault/vaults/kv-app`;
 const ACCOUNT_ID = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stappdata`;
 const RG_ID = `/subscriptions/${SUB}/resourceGroups/rg-app`;
+const STORE_ID = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.AppConfiguration/configurationStores/appcs-app`;
 const COSMOS_ID = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-app`;
 const EVERY_DEPENDENCY = {
   keyVaultSecretResourceId: `${VAULT_ID}/secrets/app-secret`,
   storageContainerResourceId: `${ACCOUNT_ID}/blobServices/default/containers/data`,
   storageBlobName: 'hello.txt',
   armScopeResourceId: RG_ID,
+  appConfigurationStoreResourceId: STORE_ID,
+  appConfigurationKey: 'App:Greeting',
+  appConfigurationLabel: 'prod',
   cosmosContainerResourceId: `${COSMOS_ID}/sqlDatabases/app/containers/orders`,
 };
+/** Parameters that refine a dependency rather than configure one. */
+const REFINEMENTS = ['storageBlobName', 'appConfigurationKey', 'appConfigurationLabel'];
 
 function evaluator(params: Record<string, unknown>, cloud: keyof typeof ARM_ENVIRONMENTS = 'AzurePublicCloud') {
   return new Evaluator(main, { params: { environmentName: 'dev', location: 'eastus', ...params }, environment: ARM_ENVIRONMENTS[cloud] });
@@ -175,10 +181,10 @@ describe('role ids', () => {
 
   it('names each assignment after (scope, principal, role) and declares the principal a ServicePrincipal', () => {
     const assignments = access.resources.filter((r) => r.ref.startsWith('Microsoft.Authorization/roleAssignments@'));
-    expect(assignments).toHaveLength(4);
+    expect(assignments).toHaveLength(5);
     for (const a of assignments) {
       const name = show(a.body.props.find((p) => p.key === 'name')!.value);
-      expect(name).toMatch(/^guid\((vault\.id|account\.id|component\.id|resourceGroup\(\)\.id), principalId, roleDefinitionId\)$/);
+      expect(name).toMatch(/^guid\((vault\.id|account\.id|component\.id|resourceGroup\(\)\.id|store\.id), principalId, roleDefinitionId\)$/);
       expect(show(a.body.props.find((p) => p.key === 'properties')!.value)).toBe('assignment');
     }
     expect(objectAt(access.vars.get('assignment')).props.map((p) => [p.key, show(p.value)])).toEqual([
@@ -241,6 +247,7 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
         resourceId: ACCOUNT_ID,
       },
       { name: 'arm', kind: 'armResource', resourceId: RG_ID },
+      { name: 'appconfig', kind: 'appConfiguration', endpoint: 'https://appcs-app.azconfig.io', resourceId: STORE_ID, key: 'App:Greeting', label: 'prod' },
       { name: 'cosmos', kind: 'cosmosDb', accountEndpoint: 'https://cosmos-app.documents.azure.com', database: 'app', container: 'orders', resourceId: COSMOS_ID },
     ]);
     expect(show(objectAt(main.vars.get('diagnoseSettings')).props.find((p) => p.key === 'DIAGNOSE_TARGETS')!.value)).toBe('string(diagnoseTargets)');
@@ -252,6 +259,13 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
     expect(loadSettings({ DIAGNOSE_TARGETS: JSON.stringify(targets) }).targets[1]).toMatchObject({ kind: 'storageBlob', container: 'data' });
   });
 
+  it('leaves key and label out when not set: the first page of the whole store, any label', () => {
+    const targets = evaluator({ ...EVERY_DEPENDENCY, appConfigurationKey: '', appConfigurationLabel: '' }).variable('diagnoseTargets') as Record<string, unknown>[];
+    expect(targets[3]).not.toHaveProperty('key');
+    expect(targets[3]).not.toHaveProperty('label');
+    expect(loadSettings({ DIAGNOSE_TARGETS: JSON.stringify(targets) }).targets[3]).toMatchObject({ kind: 'appConfiguration', endpoint: 'https://appcs-app.azconfig.io' });
+  });
+
   it('writes an empty list and grants nothing when no dependency is configured', () => {
     const e = evaluator({});
     expect(e.variable('diagnoseTargets')).toEqual([]);
@@ -261,7 +275,7 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
 
   it('configures each dependency on its own', () => {
     for (const [param, value] of Object.entries(EVERY_DEPENDENCY)) {
-      if (param === 'storageBlobName') continue;
+      if (REFINEMENTS.includes(param)) continue;
       const targets = evaluator({ [param]: value }).variable('diagnoseTargets') as Target[];
       expect(targets).toHaveLength(1);
       loadSettings({ DIAGNOSE_TARGETS: JSON.stringify(targets) });
@@ -274,11 +288,12 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'vault', name: 'kv-app' },
       { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'resourceGroup', name: 'rg-app' },
+      { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'configurationStore', name: 'appcs-app' },
       { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'cosmosAccount', name: 'cosmos-app' },
     ]);
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.source)).toBe('rbacDependencies');
-    expect((evaluator(EVERY_DEPENDENCY).variable('rbacDependencies') as Row[]).map((r) => r.scope.kind)).toEqual(['vault', 'storageAccount', 'resourceGroup']);
+    expect((evaluator(EVERY_DEPENDENCY).variable('rbacDependencies') as Row[]).map((r) => r.scope.kind)).toEqual(['vault', 'storageAccount', 'resourceGroup', 'configurationStore']);
     expect(show(loop.body.props.find((p) => p.key === 'scope')!.value)).toBe('resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)');
     // Every dependency kind, plus the component the host's telemetry goes to.
     expect(show(access.params.get('scopeKind')!.decorators.find((d) => d.name === 'allowed')!.args[0]!)).toBe(
@@ -286,16 +301,17 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
     );
   });
 
-  it('builds vault and blob URLs from the cloud the deployment runs in', () => {
+  it('builds vault, blob and App Configuration URLs from the cloud the deployment runs in', () => {
     for (const cloud of CLOUD_NAMES) {
       const e = evaluator(EVERY_DEPENDENCY, cloud);
       const targets = e.variable('diagnoseTargets') as Target[];
       const env = { DIAGNOSE_TARGETS: JSON.stringify(targets), AZURE_CLOUD: (e.variable('azureCloudNames') as Record<string, string>)[ARM_ENVIRONMENTS[cloud].name] };
       const settings = loadSettings(env);
       expect(settings.cloud.name).toBe(cloud);
-      const [kv, blob, , cosmos] = settings.targets as [Extract<Target, { kind: 'keyVaultSecret' }>, Extract<Target, { kind: 'storageBlob' }>, unknown, Extract<Target, { kind: 'cosmosDb' }>];
+      const [kv, blob, , store, cosmos] = settings.targets as [Extract<Target, { kind: 'keyVaultSecret' }>, Extract<Target, { kind: 'storageBlob' }>, unknown, Extract<Target, { kind: 'appConfiguration' }>, Extract<Target, { kind: 'cosmosDb' }>];
       expect(new URL(kv.vaultUrl).host).toBe(`kv-app.${CLOUDS[cloud].dnsSuffixes.keyVaultSecret}`);
       expect(new URL(blob.accountUrl).host).toBe(`stappdata.${CLOUDS[cloud].dnsSuffixes.storageBlob}`);
+      expect(new URL(store.endpoint).host).toBe(`appcs-app.${CLOUDS[cloud].dnsSuffixes.appConfiguration}`);
       expect(new URL(cosmos.accountEndpoint).host).toBe(`cosmos-app.${CLOUDS[cloud].dnsSuffixes.cosmosDb}`);
     }
   });
@@ -333,7 +349,7 @@ describe('alongside the workload', () => {
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.condition!)).toBe('!diagnoseAsWorkload');
     // The targets are still diagnosed: only the grants are skipped.
-    expect(e.variable('diagnoseTargets')).toHaveLength(4);
+    expect(e.variable('diagnoseTargets')).toHaveLength(5);
     const workload = main.resources.find((r) => r.name === 'workloadIdentity')!;
     expect(workload.existing).toBe(true);
     expect(show(workload.condition!)).toBe('diagnoseAsWorkload');

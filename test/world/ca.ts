@@ -2,7 +2,8 @@ import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import forge from 'node-forge';
 import path from 'node:path';
 import { REPO_ROOT } from './paths';
-// From the source tree (tsc does not copy .cjs files into dist/, where `npm start` runs the world from).
+
+// From the source tree: tsc does not copy .cjs files into dist/ (npm start and the bench run dist/test/world).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { SUFFIXES, EXACT } = require(path.join(REPO_ROOT, 'test', 'world', 'hosts.cjs')) as { SUFFIXES: string[]; EXACT: string[] };
 

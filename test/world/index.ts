@@ -15,6 +15,7 @@ import type { Account, Assignment, Counters, Identity, WorldState } from './mode
 import { newAssignment, normalizeScope, resolveRole } from './rbac';
 import type { Service } from './service';
 import { startStorageFront } from './storageFront';
+import { startAppConfiguration } from './appConfiguration';
 import { claimsFor, encodeJwt, type TokenClaims } from './tokens';
 
 export type {
@@ -22,6 +23,8 @@ export type {
   Account,
   ArmState,
   Assignment,
+  ConfigKeyValue,
+  ConfigStore,
   Counters,
   Fault,
   FederatedCredential,
@@ -62,7 +65,7 @@ export interface World {
   readonly armEndpoint: string;
   /** Entra for the workload-identity exchange: `https://login.microsoftonline.com:<port>` (AZURE_AUTHORITY_HOST). */
   readonly authorityHost: string;
-  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number; cosmos: number };
+  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number; appConfiguration: number; cosmos: number };
   /**
    * The identity server's base for host `name` of `state.hosts` (which it creates, empty, if missing):
    * `http://127.0.0.1:<port>/hosts/<name>` — append `/msi/token`, `/metadata/identity/oauth2/token` (or use it as
@@ -96,7 +99,7 @@ export interface World {
   grant(principalId: string, roleKeyOrId: RoleKey | string, scope: string, opts?: GrantOptions): Assignment;
   /** Removes one assignment by id, or every assignment of a principal (optionally of one role, at one scope). */
   revoke(assignmentIdOrPrincipalId: string, roleKeyOrId?: RoleKey | string, scope?: string): number;
-  /** Every secret value in every vault: what must never appear in the service's output. */
+  /** Every secret value in every vault and every App Configuration value: what must never appear in the service's output. */
   secretValues(): string[];
   /** A loopback port nothing listens on (bound, read, closed): connecting to it is refused. */
   closedPort(): Promise<number>;
@@ -104,10 +107,12 @@ export interface World {
   syncStorage(): Promise<void>;
   /** Closes every server and socket, kills Azurite, deletes the temp dir. Idempotent. */
   stop(): Promise<void>;
+  /** `https://<name>.azconfig.io:<port>` (or another cloud's suffix): an App Configuration store's endpoint. */
+  appConfigUrl(name: string, dnsSuffix?: string): string;
 }
 
 function emptyCounters(): Counters {
-  return { identity: 0, identityByResource: {}, keyVault: {}, storage: {}, arm: 0 };
+  return { identity: 0, identityByResource: {}, keyVault: {}, storage: {}, arm: 0, appConfiguration: {} };
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
@@ -132,6 +137,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     accounts: [],
     arm: { tenantId: '', subscriptions: [], resourceGroups: [], resources: [] },
     latencyMs: options.latencyMs ?? 0,
+    configStores: [],
     cosmos: { accounts: [], sqlAssignments: [] },
   };
   const counters = emptyCounters();
@@ -182,7 +188,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, cosmos: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, cosmos: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -194,6 +200,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(storage);
     entra = await startEntra({ state, tls, mint: (i, r) => mint(i, r), nowMs, origin: () => `https://login.microsoftonline.com:${entra.port}` });
     services.push(entra);
+    appConfiguration = await startAppConfiguration({ state, counters, tls, nowMs });
+    services.push(appConfiguration);
     cosmos = await startCosmos({ state, tls, nowMs });
     services.push(cosmos);
   } catch (err) {
@@ -211,7 +219,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     imdsHost: `http://127.0.0.1:${identity.port}`,
     armEndpoint: `https://management.azure.com:${arm.port}`,
     authorityHost: `https://login.microsoftonline.com:${entra.port}`,
-    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port, cosmos: cosmos.port },
+    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port, appConfiguration: appConfiguration.port, cosmos: cosmos.port },
     hostBase(name) {
       state.hosts[name] ??= { attached: [] };
       return `http://127.0.0.1:${identity.port}/hosts/${encodeURIComponent(name)}`;
@@ -272,7 +280,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       state.assignments.splice(0, state.assignments.length, ...kept);
       return before - kept.length;
     },
-    secretValues: () => [...state.vaults.flatMap((v) => Object.values(v.secrets)), ...cosmosItemValues(state)],
+    // Key Vault secrets, App Configuration values and Cosmos DB item contents alike: a probe reports shapes, never these.
+    secretValues: () => [...state.vaults.flatMap((v) => Object.values(v.secrets)), ...state.configStores.flatMap((s) => s.keyValues.map((kv) => kv.value)), ...cosmosItemValues(state)],
     closedPort: () =>
       new Promise<number>((resolve, reject) => {
         const probe = net.createServer();
@@ -289,6 +298,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       stopping ??= stopAll();
       return stopping;
     },
+    appConfigUrl: (name, dnsSuffix = 'azconfig.io') => `https://${name}.${dnsSuffix}:${appConfiguration.port}`,
   };
   return world;
 }

@@ -18,6 +18,8 @@ export interface Identity {
   resourceId: string;
   /** Default 3600. Negative values mint already-expired tokens. */
   tokenLifetimeSeconds?: number;
+  /** Lifetime per requested resource (audience), over tokenLifetimeSeconds: one audience's tokens expired, the rest fine. */
+  tokenLifetimeByResource?: Record<string, number>;
 }
 
 export interface Assignment {
@@ -75,6 +77,30 @@ export interface Account {
   disabled?: boolean;
   /** container → blob name → content. Mirrored into Azurite before the next forwarded request. */
   containers: Record<string, Record<string, string>>;
+  fault?: Fault;
+}
+
+/** One key-value of an App Configuration store (test/world/appConfiguration.ts). */
+export interface ConfigKeyValue {
+  key: string;
+  /** Absent: the key-value has no label (the REST API's `\0`). */
+  label?: string;
+  value: string;
+  contentType?: string;
+  locked?: boolean;
+}
+
+export interface ConfigStore {
+  /** First label of the store host: `<name>.azconfig.io`. Letters, digits and `-`, 5–50. */
+  name: string;
+  resourceId: string;
+  tenantId: string;
+  /**
+   * `private`: public network access disabled, the request did not come through a private endpoint (403
+   * ip-address-rejected); `perimeter`: refused by a network security perimeter (403 nsp-rejected).
+   */
+  network?: 'open' | 'private' | 'perimeter';
+  keyValues: ConfigKeyValue[];
   fault?: Fault;
 }
 
@@ -157,6 +183,8 @@ export interface WorldState {
   armFault?: Fault;
   /** Delay (ms) before every simulated service answers. */
   latencyMs: number;
+  /** App Configuration stores (test/world/appConfiguration.ts). */
+  configStores: ConfigStore[];
   /** Cosmos DB accounts and their SQL role assignments (test/world/cosmos.ts). */
   cosmos: CosmosState;
 }
@@ -167,6 +195,8 @@ export interface Counters {
   keyVault: Record<string, number>;
   storage: Record<string, number>;
   arm: number;
+  /** Requests per App Configuration store name. */
+  appConfiguration: Record<string, number>;
 }
 
 /** A Cosmos DB container: its partition key path and its items (plain JSON documents with an `id`). */

@@ -40,7 +40,7 @@ export function claimsFor(
   nowSeconds: number,
   overrides: Partial<TokenClaims> = {},
 ): TokenClaims {
-  const lifetime = identity.tokenLifetimeSeconds ?? 3600;
+  const lifetime = identity.tokenLifetimeByResource?.[resource] ?? identity.tokenLifetimeSeconds ?? 3600;
   return {
     // v1 tokens carry the resource exactly as requested: `https://vault.azure.net` and `.../` stay distinct.
     aud: resource,

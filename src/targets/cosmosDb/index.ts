@@ -147,6 +147,18 @@ export const cosmosDb: TargetKind<CosmosDbTarget, typeof CosmosDbTargetSchema> =
     if (/Please check your authorization token and Cosmos DB account firewall settings/i.test(message ?? '')) return 'blocked';
     return undefined;
   },
+  // Cosmos DB's 401s all say "Unauthorized": the sub-status and the words tell which check failed. 5008 "Provided AAD
+  // token is intended for […]" (Azure/azure-sdk-for-java#42800); 5007 "… issued by the authority […] which is not
+  // trusted by this database account" (Azure/azure-cosmos-dotnet-v3#3339); "Provided AAD token has been expired since
+  // […]" (Azure/azure-sdk-for-js#22620, no sub-status shown). Anything else: the shared reading of the claims.
+  uncoded: (f) => {
+    if (f.httpStatus !== 401) return undefined;
+    const m = f.message ?? '';
+    if (f.innerErrorCode === '5008' || /Provided AAD token is intended for/i.test(m)) return 'wrong_audience';
+    if (f.innerErrorCode === '5007' || /which is not trusted by this database account/i.test(m)) return 'wrong_tenant';
+    if (/Provided AAD token has been expired/i.test(m)) return 'token_expired';
+    return undefined;
+  },
   explain: {
     role_missing: (ctx) => {
       const roles = ctx.evidence.roles;
