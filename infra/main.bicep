@@ -49,6 +49,11 @@ param appConfigurationKey string = ''
 
 @description('The label of that key (or the label filter of the listing); empty: the key-value without a label (a listing: any label).')
 param appConfigurationLabel string = ''
+@description('Microsoft Graph path to GET, e.g. "/v1.0/users?$top=1" (starts with /v1.0/ or /beta/); empty: no Graph target. Its application permission is NOT granted here (infra/README.md, "Microsoft Graph").')
+param graphPath string = ''
+
+@description('The Microsoft Graph application permission graphPath needs, e.g. User.Read.All.')
+param graphPermission string = 'User.Read.All'
 
 @description('Cosmos DB for NoSQL container to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.DocumentDB/databaseAccounts/<account>/sqlDatabases/<db>/containers/<name>. Grants the Cosmos DB SQL role Cosmos DB Built-in Data Reader on the container (a sqlRoleAssignment, not an Azure role assignment).')
 param cosmosContainerResourceId string = ''
@@ -92,6 +97,7 @@ var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   appConfigurationDataReader: '516239f1-63e1-4d78-a4de-a74fb236a071'
+  graphUserReadAll: 'df021288-bdef-4463-88db-98f22de89214'
   // A Cosmos DB SQL role definition (every account has it), granted by a sqlRoleAssignment, never a roleAssignment.
   cosmosDbBuiltInDataReader: '00000000-0000-0000-0000-000000000001'
 }
@@ -203,6 +209,24 @@ var dependencies = [
       empty(appConfigurationLabel) ? {} : { label: appConfigurationLabel }
     )
   }
+  {
+    configured: !empty(graphPath)
+    // Not an Azure role: the default Graph application permission's app role id. ARM cannot assign a Graph app role, so
+    // this row is never granted here (configuredDependencies leaves it out); infra/README.md has the `az rest` that does.
+    roleDefinitionId: roles.graphUserReadAll
+    scope: {
+      subscriptionId: ''
+      resourceGroup: ''
+      kind: 'graph'
+      name: ''
+    }
+    target: {
+      name: 'graph'
+      kind: 'microsoftGraph'
+      path: graphPath
+      permission: graphPermission
+    }
+  }
   // Cosmos DB grants data access in its own model: scope.kind 'cosmosAccount' rows go to app/cosmosAccess.bicep.
   {
     configured: !empty(cosmosContainerResourceId)
@@ -224,13 +248,14 @@ var dependencies = [
   }
 ]
 
-var configuredDependencies = filter(dependencies, d => d.configured)
+// Granted here (role assignments, Cosmos DB SQL role assignments): every configured row but Graph's (an app role assignment).
+var configuredDependencies = filter(dependencies, d => d.configured && d.scope.kind != 'graph')
 // Azure RBAC grants (app/access.bicep) and Cosmos DB SQL role assignments (app/cosmosAccess.bicep).
 var rbacDependencies = filter(configuredDependencies, d => d.scope.kind != 'cosmosAccount')
 var cosmosDependencies = filter(configuredDependencies, d => d.scope.kind == 'cosmosAccount')
 // Linux Consumption has no virtual network integration: there the option does nothing (infra/README.md says so).
 var useVnet = vnetEnabled && hostingPlan == 'FlexConsumption'
-var diagnoseTargets = map(configuredDependencies, d => d.target)
+var diagnoseTargets = map(filter(dependencies, d => d.configured), d => d.target)
 var diagnoseAsWorkload = !empty(workloadIdentityName)
 
 resource hostIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
@@ -447,5 +472,5 @@ output DIAGNOSE_URL string = 'https://${app.outputs.defaultHostName}/api/diagnos
 output OPENAPI_URL string = 'https://${app.outputs.defaultHostName}/api/openapi.json'
 output DIAGNOSE_IDENTITY_CLIENT_ID string = diagnosedIdentity.clientId
 output DIAGNOSE_IDENTITY_PRINCIPAL_ID string = diagnosedIdentity.principalId
-output DIAGNOSE_TARGET_NAMES string = join(map(configuredDependencies, d => d.target.name), ',')
+output DIAGNOSE_TARGET_NAMES string = join(map(diagnoseTargets, t => t.name), ',')
 output PACKAGE_URL string = app.outputs.packageUrl

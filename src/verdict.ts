@@ -73,6 +73,8 @@ export const ClaimsSchema = z.object({
   idtyp: z.string().optional(),
   ver: z.string().optional(),
   xms_mirid: z.string().optional(),
+  /** App roles the token carries (application permissions, e.g. Microsoft Graph's "User.Read.All"); added for Graph. */
+  roles: z.array(z.string()).optional(),
   iat: z.number().optional(),
   nbf: z.number().optional(),
   exp: z.number().optional(),

@@ -2,7 +2,7 @@ import type { Cause, Category, Stage, Status } from '../verdict';
 import { assignee, guidInQuery, hostCli } from './commands';
 import { narrowestScopeText, resourceIdExpr, roleAssignmentCreate, roleAssignmentList, targetHost } from '../targets/commands';
 import type { FixContext, ForbiddenCode, KindContext } from '../targets/kind';
-import { forbiddenCode, kindOf, KINDS, type Target } from '../targets/registry';
+import { forbiddenCode, kindOf, KINDS, leastRoleOf, type Target } from '../targets/registry';
 import { controlPlaneTrap, whyIneffective } from '../engine/propagation';
 import { comment, oneLine, sh } from './shell';
 import { HOST_CAUSES, workloadIdentityExpired, workloadIdentityNotFound } from './hostCauses';
@@ -276,7 +276,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
       // A service with its own permission model grants with its own command (Cosmos DB SQL roles, Graph app roles).
       if (kindOf(ctx.target).permissions) return kindFix(ctx, 'role_missing') ?? [];
       const roles = ctx.evidence.roles;
-      const least = OPERATION(ctx).leastRole.name;
+      const least = leastRoleOf(ctx.target).name;
       const existing = roles?.lookedUp ? roles.assignments.find((a) => a.roleName === least && a.scopeRelation === 'at') : undefined;
       // Never ask to create what the look-up found: say it exists instead.
       const grant = existing ? comment(`${least} is already assigned at ${existing.scope}; it does not take effect — see the explanation`) : roleAssignmentCreate(ctx);
@@ -303,6 +303,9 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
       ].join(' ');
     },
     fix: (ctx) => {
+      // A service with its own permission model says where its grants are listed (Graph: app role assignments).
+      const own = kindFix(ctx, 'grant_ineffective');
+      if (own) return own;
       const scope = resourceIdExpr(ctx.target);
       const arm = ctx.settings.armEndpoint.replace(/\/+$/, '');
       const oid = ctx.claims?.oid?.toLowerCase();
@@ -360,12 +363,12 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     status: 'fail',
     title: 'Role granted, not yet effective',
     symptom: '403 although a role covering the operation is assigned, more recently than propagation takes.',
-    remedy: 'wait (up to 10 min) and re-run; do not grant a broader role',
+    remedy: 'wait (up to 10 min; Graph app roles: until the token is re-minted, up to ~24 h) and re-run; do not grant a broader role',
     explain: (ctx) =>
       `A role that covers the operation is assigned, but ${svc(ctx)} still answers 403: it has not propagated yet. ${ctx.propagation?.advice ?? 'Role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.'}`,
     fix: (ctx) => [
       comment(`wait ${ctx.propagation?.retryAfterSeconds ?? 600} s and re-run (or call /api/diagnose?waitSeconds=…); do not grant a broader role`),
-      // A service with its own permission model lists its grants with its own command.
+      // A service with its own permission model lists its grants its own way (Graph: app role assignments).
       ...(kindFix(ctx, 'propagation_pending') ?? [roleAssignmentList(ctx)]),
     ],
   },

@@ -135,6 +135,17 @@ export const ROLES = {
     notActions: [],
     dataActions: ['Microsoft.AppConfiguration/configurationStores/*/read'],
   },
+  // Not an Azure role: the Microsoft Graph application permission User.Read.All (an app role of Microsoft Graph's
+  // service principal, granted by an app role assignment), the microsoftGraph kind's default least permission. Its
+  // id from GRAPH-IDS (src/catalog/graphPermissions.ts holds the Graph permissions; the kind builds a target's own).
+  graphUserReadAll: {
+    name: 'User.Read.All',
+    id: 'df021288-bdef-4463-88db-98f22de89214',
+    plane: 'data',
+    actions: [],
+    notActions: [],
+    dataActions: [],
+  },
   // Azure RBAC, control plane only: what people grant on a Cosmos DB account expecting data access (the trap). Built-in
   // roles page, Databases: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/databases
   cosmosDbAccountReader: {

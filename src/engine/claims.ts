@@ -29,6 +29,8 @@ export function decodeClaims(token: string): Claims | undefined {
     idtyp: str('idtyp'),
     ver: str('ver'),
     xms_mirid: str('xms_mirid'),
+    // App roles (application permissions): the names only, as the token lists them; bounded like everything we echo.
+    roles: Array.isArray(p.roles) ? p.roles.filter((r): r is string => typeof r === 'string').slice(0, 200).map((r) => r.slice(0, 200)) : undefined,
     iat: num('iat'),
     nbf: num('nbf'),
     exp: num('exp'),

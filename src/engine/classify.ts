@@ -106,7 +106,9 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
     if (failure.errorCode === 'AuthenticationFailed' || failure.errorCode === 'InvalidAuthenticationInfo') return authenticationCause(input);
     // Read by the service's own code (its kind's error dialect, src/targets/<kind>/). An unknown code is not dressed up as a missing
     // role: forbidden_other carries the service's words.
-    return forbiddenCode(input.target.kind, failure.errorCode, failure.innerErrorCode, failure.message)?.cause ?? 'forbidden_other';
+    // A service whose token carries the permissions (Graph's `roles` claim) lets the claims decide first.
+    const row = forbiddenCode(input.target.kind, failure.errorCode, failure.innerErrorCode, failure.message);
+    return row?.fromClaims?.(input.claims, input.target) ?? row?.cause ?? 'forbidden_other';
   }
   if (status === 404) return 'resource_not_found';
   if (status === 429) return 'throttled';

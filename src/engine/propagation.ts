@@ -86,12 +86,15 @@ export function propagationHint(cause: Cause, roles: RoleEvidence | undefined, c
   const young = judgeCovering(roles, claims, nowMs).find((j) => j.young);
   if (!young) {
     if (cause === 'propagation_pending' && roles?.lookedUp) return undefined;
+    // A service's own permission model has its own window (Graph app roles: until the token is re-minted, ~24 h).
+    const window = roles?.windowSeconds ?? DIRECT_WINDOW_SECONDS;
     return {
-      expectedWindowSeconds: DIRECT_WINDOW_SECONDS,
-      retryAfterSeconds: DIRECT_WINDOW_SECONDS,
+      expectedWindowSeconds: window,
+      retryAfterSeconds: window,
       ...(claims?.issuedAt ? { tokenIssuedAt: claims.issuedAt } : {}),
-      advice:
-        'The roles this identity holds could not be read. If you granted a role in the last 10 minutes, wait and re-run before granting anything broader.',
+      advice: roles?.model
+        ? `The ${roles.model} this identity holds could not be read. If you granted one after the token was issued${claims?.issuedAt ? ` (${claims.issuedAt})` : ''}, it reaches the service ${window >= GROUP_TOKEN_WINDOW_SECONDS ? 'only in a newly minted token (managed-identity tokens are cached for up to about 24 h)' : `within ${Math.ceil(window / 60)} minutes`}: wait and re-run before granting anything broader.`
+        : 'The roles this identity holds could not be read. If you granted a role in the last 10 minutes, wait and re-run before granting anything broader.',
     };
   }
   const { assignment: covering, window, age, viaGroup, tokenPredates } = young;

@@ -1,7 +1,7 @@
 import { resourceIdOr, assignee, type CommandContext } from '../advice/commands';
 import type { Settings } from '../config';
 import { oneLine, sh } from '../advice/shell';
-import { kindOf, type Target } from './registry';
+import { kindOf, leastRoleOf, type Target } from './registry';
 
 /**
  * Fix-command builders that need to know the target's kind: its resource id look-up, the scope to grant at, its host.
@@ -26,7 +26,7 @@ export function narrowestScopeText(target: Target): string {
   return oneLine(`${target.resourceId ?? kind.resource.text(target)}${kind.scopes.grant(target)}`);
 }
 
-export function roleAssignmentCreate(ctx: CommandContext, roleName = kindOf(ctx.target).operation.leastRole.name): string {
+export function roleAssignmentCreate(ctx: CommandContext, roleName = leastRoleOf(ctx.target).name): string {
   return (
     `az role assignment create --assignee-object-id ${assignee(ctx)} --assignee-principal-type ServicePrincipal ` +
     `--role ${sh(roleName)} --scope ${narrowestScope(ctx.target)}`

@@ -15,6 +15,13 @@ import type { CallFailure } from '../wire/callFailure';
  * tables and the infra test all derive from it. Nothing outside the registry and the kind folders branches on a kind.
  */
 
+/** What a kind's default endpoint may depend on: the configured ARM endpoint, and the cloud (Settings has both). */
+export interface EndpointDefaults {
+  armEndpoint: string;
+  /** The configured cloud; absent, a kind assumes the public cloud. */
+  cloud?: { name: CloudName };
+}
+
 /** The fields every target has, whatever its kind. */
 export interface BaseTarget {
   kind: string;
@@ -71,6 +78,11 @@ export interface ForbiddenCode {
   network?: 'private_only' | 'rule' | 'either';
   /** A fix of its own, when the code names the remedy better than its cause does (forbidden_other rows). */
   fix?: (ctx: FixContext) => string[];
+  /**
+   * For a service whose token carries the permissions themselves (Microsoft Graph's `roles` claim): the cause the
+   * claims decide, before `cause` (undefined: `cause`). The token is the better witness than the service's code.
+   */
+  fromClaims?: (claims: Claims | undefined, target: BaseTarget) => Cause | undefined;
 }
 
 /** What a kind's own permission look-up is given (see TargetKind.permissions). */
@@ -119,11 +131,17 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   hosts: { suffixes: Readonly<Record<CloudName, string>>; shape: 'one-label-under' | 'exactly' };
   /** The field that holds the URL the token is sent to (what the ad-hoc host policy checks). */
   urlField: string;
-  /** The URL the probe calls: the URL field, or a configured default (ARM). */
-  endpoint(target: T, defaults: { armEndpoint: string }): string;
+  /** The URL the probe calls: the URL field, or a configured default (ARM; Graph: the cloud's). */
+  endpoint(target: T, defaults: EndpointDefaults): string;
   /** The default endpoint as configured, trusted for ad-hoc targets because the operator configured it. */
   configuredEndpoint?(defaults: { armEndpoint: string }): string;
   operation: Operation;
+  /**
+   * The least role of this target, when it depends on the target (Microsoft Graph: the application permission the
+   * target configures, from src/catalog/graphPermissions.ts). Absent: `operation.leastRole`, the kind's one least role
+   * (which stays what the README's role table and infra/ show). Read it through `leastRoleOf` (registry.ts).
+   */
+  leastRoleFor?(target: T): BuiltInRole;
   /** The ARM scopes that decide access, as suffixes below the resource id. */
   scopes: {
     /** Where the least role is granted: the narrowest scope the operation succeeds at (a container beats its account). */

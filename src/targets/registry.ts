@@ -1,17 +1,19 @@
 import { z } from 'zod';
 import { CLOUD_FACTS, CLOUD_NAMES, sameAudience, type CloudFacts, type CloudName } from '../catalog/clouds';
+import type { BuiltInRole } from '../catalog/roles';
 import type { BaseTarget, ForbiddenCode, Operation, TargetKind } from './kind';
 import { armResource } from './armResource';
 import { keyVaultSecret } from './keyVaultSecret';
 import { storageBlob } from './storageBlob';
 import { appConfiguration } from './appConfiguration';
+import { microsoftGraph } from './microsoftGraph';
 import { cosmosDb } from './cosmosDb';
 
 /**
  * THE list of target kinds. Adding a kind is its folder under src/targets/ and one line here; the settings schema,
  * the verdict's kind enum, dispatch, nouns, health component types and the README's tables derive from this list.
  */
-export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, cosmosDb] as const;
+export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, cosmosDb] as const;
 
 type Kinds = typeof KINDS;
 
@@ -70,6 +72,12 @@ export const CLOUDS: Readonly<Record<CloudName, Cloud>> = Object.fromEntries(
 /** Whether the service of `kind` in `cloud` accepts a token minted for `audience`. */
 export function audienceAccepted(cloud: Cloud, kind: TargetKindName, audience: string): boolean {
   return [cloud.audiences[kind], ...cloud.alsoAccepted[kind]].some((a) => sameAudience(a, audience));
+}
+
+/** The least role a target needs: its kind's per-target one (Graph: the configured permission), else the kind's. */
+export function leastRoleOf(target: BaseTarget): BuiltInRole {
+  const kind = kindOf(target);
+  return kind.leastRoleFor?.(target) ?? kind.operation.leastRole;
 }
 
 /** A 403's row in the kind's error dialect, by the code the service answered (the inner code first). */

@@ -3,7 +3,7 @@ import { categoryOf } from '../../src/advice/causes';
 import { sh } from '../../src/advice/shell';
 import { loadSettings } from '../../src/config';
 import { adHocRefusals } from '../../src/http/adHocTargets';
-import { KINDS, type TargetKindName } from '../../src/targets/registry';
+import { KINDS, leastRoleOf, type TargetKindName } from '../../src/targets/registry';
 import type { Verdict } from '../../src/verdict';
 import { checkOf, expectNoLeaks, startService, type RunningService } from '../integration/harness';
 import { startWorld, type World } from '../world';
@@ -64,7 +64,9 @@ describe.each(KINDS.map((k) => [k.kind, k] as const))('the %s kind', (kindName, 
     if (kind.permissions) {
       // Its own permission model: the grant is its own command, naming the least role (by id or name).
       expect(fix).toMatch(kind.permissions.grantLine);
-      expect(fix.includes(kind.operation.leastRole.id) || fix.includes(kind.operation.leastRole.name)).toBe(true);
+      // The target's own least role where the kind has one (Graph: the configured permission's app role id).
+      const least = leastRoleOf(target as never);
+      expect(fix.includes(least.id || least.name)).toBe(true);
       return;
     }
     const scope = `${target.resourceId}${kind.scopes.grant(target as never)}`;

@@ -341,6 +341,18 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
   });
 });
 
+describe('a Microsoft Graph target', () => {
+  it('is configured from graphPath and graphPermission, and never granted as an Azure role (its grant is an app role assignment)', () => {
+    const e = evaluator({ graphPath: '/v1.0/groups?$top=1', graphPermission: 'Group.Read.All' });
+    const targets = e.variable('diagnoseTargets') as Target[];
+    expect(targets).toEqual([{ name: 'graph', kind: 'microsoftGraph', path: '/v1.0/groups?$top=1', permission: 'Group.Read.All' }]);
+    expect(loadSettings({ DIAGNOSE_TARGETS: JSON.stringify(targets) }).targets).toHaveLength(1);
+    // Nothing reaches app/access.bicep: ARM cannot assign a Graph app role (infra/README.md documents the az rest that does).
+    expect(e.variable('configuredDependencies')).toEqual([]);
+    expect(fs.readFileSync(path.join(INFRA, 'README.md'), 'utf8')).toMatch(/az rest --method POST --uri "\$GRAPH\/v1\.0\/servicePrincipals\/\$DIAGNOSE_IDENTITY_PRINCIPAL_ID\/appRoleAssignments"/);
+  });
+});
+
 describe('alongside the workload', () => {
   it('runs as the workload\'s identity and grants it nothing', () => {
     const e = evaluator({ ...EVERY_DEPENDENCY, workloadIdentityName: 'id-orders-api', workloadIdentityResourceGroup: 'rg-orders' });

@@ -1,17 +1,21 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { RoleKey } from '../../src/catalog/roles';
+import { graphAppRole } from '../../src/catalog/graphPermissions';
+import { sameAudience } from '../../src/catalog/clouds';
+import { CLOUDS } from '../../src/targets/registry';
 import { startArm } from './arm';
 import { cosmosItemValues, startCosmos } from './cosmos';
 import { Azurite } from './azurite';
 import { createCertificateAuthority } from './ca';
 import { startEntra } from './entra';
+import { appRolesAt, startGraph } from './graph';
 import { startIdentityEndpoint } from './identityEndpoint';
 import { startKeyVault } from './keyVault';
-import type { Account, Assignment, Counters, Identity, WorldState } from './model';
+import type { Account, AppRoleAssignment, Assignment, Counters, Identity, WorldState } from './model';
 import { newAssignment, normalizeScope, resolveRole } from './rbac';
 import type { Service } from './service';
 import { startStorageFront } from './storageFront';
@@ -109,10 +113,19 @@ export interface World {
   stop(): Promise<void>;
   /** `https://<name>.azconfig.io:<port>` (or another cloud's suffix): an App Configuration store's endpoint. */
   appConfigUrl(name: string, dnsSuffix?: string): string;
+  /** Microsoft Graph (test/world/graph.ts): `https://graph.microsoft.com:<port>` (other clouds: the same port, their host). */
+  readonly graphEndpoint: string;
+  /** Assigns a Graph application permission (by value, e.g. `User.Read.All`, or app role id) to a principal. */
+  grantAppRole(principalId: string, permission: string, opts?: { createdDateTime?: Date }): AppRoleAssignment;
+}
+
+/** Whether a token for `resource` is one for Microsoft Graph in any cloud (only those carry Graph's app roles). */
+function isGraphAudience(resource: string): boolean {
+  return Object.values(CLOUDS).some((c) => [c.audiences.microsoftGraph, ...c.alsoAccepted.microsoftGraph].some((a) => sameAudience(a, resource)));
 }
 
 function emptyCounters(): Counters {
-  return { identity: 0, identityByResource: {}, keyVault: {}, storage: {}, arm: 0, appConfiguration: {} };
+  return { identity: 0, identityByResource: {}, keyVault: {}, storage: {}, arm: 0, appConfiguration: {}, graph: 0 };
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
@@ -138,6 +151,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     arm: { tenantId: '', subscriptions: [], resourceGroups: [], resources: [] },
     latencyMs: options.latencyMs ?? 0,
     configStores: [],
+    graph: { tenantId: '', servicePrincipalId: randomUUID(), appRoleAssignments: [], users: [], groups: [], applications: [] },
     cosmos: { accounts: [], sqlAssignments: [] },
   };
   const counters = emptyCounters();
@@ -147,7 +161,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const nowSeconds = (): number => Math.floor(nowMs() / 1000);
 
   const mint = (identity: Identity, resource: string, overrides: Partial<TokenClaims> = {}): { token: string; exp: number } => {
-    const claims = claimsFor(identity, resource, nowSeconds(), overrides);
+    // The platform's token cache: a token minted earlier carries what was true then (Graph: the app roles of that time).
+    const mintedAt = nowSeconds() - (identity.cachedTokenAgeSeconds?.[resource] ?? 0);
+    const roles = isGraphAudience(resource) ? appRolesAt(state, identity.principalId, mintedAt) : [];
+    const claims = claimsFor(identity, resource, mintedAt, { ...(roles.length ? { roles } : {}), ...overrides });
     const token = encodeJwt(claims);
     mintedTokens.push(token);
     return { token, exp: claims.exp };
@@ -188,7 +205,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, cosmos: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, graph: Service, cosmos: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -198,6 +215,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(arm);
     storage = await startStorageFront({ state, counters, tls, azurite, nowMs });
     services.push(storage);
+    graph = await startGraph({ state, counters, tls, nowMs });
+    services.push(graph);
     entra = await startEntra({ state, tls, mint: (i, r) => mint(i, r), nowMs, origin: () => `https://login.microsoftonline.com:${entra.port}` });
     services.push(entra);
     appConfiguration = await startAppConfiguration({ state, counters, tls, nowMs });
@@ -299,6 +318,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       return stopping;
     },
     appConfigUrl: (name, dnsSuffix = 'azconfig.io') => `https://${name}.${dnsSuffix}:${appConfiguration.port}`,
+    graphEndpoint: `https://graph.microsoft.com:${graph.port}`,
+    grantAppRole(principalId, permission, opts = {}) {
+      const id = graphAppRole(permission)?.id ?? permission;
+      const a: AppRoleAssignment = { id: randomBytes(16).toString('base64url'), principalId, appRoleId: id, createdDateTime: opts.createdDateTime ?? new Date() };
+      state.graph.appRoleAssignments.push(a);
+      return a;
+    },
   };
   return world;
 }

@@ -20,6 +20,11 @@ export interface Identity {
   tokenLifetimeSeconds?: number;
   /** Lifetime per requested resource (audience), over tokenLifetimeSeconds: one audience's tokens expired, the rest fine. */
   tokenLifetimeByResource?: Record<string, number>;
+  /**
+   * The platform's per-resource token cache (managed-identity tokens are cached ~24 h): a resource listed here is
+   * answered with a token minted that many seconds ago, carrying what was true then (Graph app roles). Default none.
+   */
+  cachedTokenAgeSeconds?: Record<string, number>;
 }
 
 export interface Assignment {
@@ -185,6 +190,8 @@ export interface WorldState {
   latencyMs: number;
   /** App Configuration stores (test/world/appConfiguration.ts). */
   configStores: ConfigStore[];
+  /** Microsoft Graph (test/world/graph.ts): its app role assignments and the tenant's directory. */
+  graph: GraphState;
   /** Cosmos DB accounts and their SQL role assignments (test/world/cosmos.ts). */
   cosmos: CosmosState;
 }
@@ -197,6 +204,35 @@ export interface Counters {
   arm: number;
   /** Requests per App Configuration store name. */
   appConfiguration: Record<string, number>;
+  graph: number;
+}
+
+/** An app role assignment (a Microsoft Graph application permission granted to a service principal). */
+export interface AppRoleAssignment {
+  id: string;
+  /** The service principal (a managed identity's principal id) it is granted to. */
+  principalId: string;
+  /** The app role: a Graph permission id from src/catalog/graphPermissions.ts. */
+  appRoleId: string;
+  /** Listed by Graph at once; a token carries it when minted after this (see Identity.cachedTokenAgeSeconds). */
+  createdDateTime: Date;
+}
+
+/** Microsoft Graph as one tenant sees it. */
+export interface GraphState {
+  /** The tenant Graph serves; a token issued elsewhere is refused. */
+  tenantId: string;
+  /** Object id of Microsoft Graph's own service principal in the tenant (every assignment's resourceId). */
+  servicePrincipalId: string;
+  appRoleAssignments: AppRoleAssignment[];
+  /** Object ids GET /users/{id}, /groups/{id}, /applications/{id} find; the lists answer with them. */
+  users: string[];
+  groups: string[];
+  applications: string[];
+  /** A tenant with Microsoft Entra ID P1/P2: sign-in logs answer instead of 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant. */
+  premium?: boolean;
+  /** Faults played for requests whose path (after the version) starts with `path`, e.g. `/domains`. */
+  pathFaults?: { path: string; fault: Fault }[];
 }
 
 /** A Cosmos DB container: its partition key path and its items (plain JSON documents with an `id`). */

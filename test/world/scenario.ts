@@ -64,6 +64,7 @@ export type DiagnoseTarget =
   | { name: string; kind: 'storageBlob'; accountUrl: string; container: string; blobName?: string; resourceId?: string; audience?: string }
   | { name: string; kind: 'armResource'; resourceId: string; endpoint?: string; audience?: string }
   | { name: string; kind: 'appConfiguration'; endpoint: string; key?: string; label?: string; resourceId?: string; audience?: string }
+  | { name: string; kind: 'microsoftGraph'; path: string; permission: string; endpoint?: string; resourceId?: string; audience?: string }
   | { name: string; kind: 'cosmosDb'; accountEndpoint: string; database: string; container: string; itemId?: string; partitionKey?: unknown; resourceId?: string; audience?: string };
 
 export const EXPECTED_CAUSES: Readonly<Record<string, ExpectedCause>> = Object.freeze({

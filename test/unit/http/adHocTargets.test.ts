@@ -65,7 +65,7 @@ describe('the ad-hoc host policy', () => {
   });
 
   it("names every broken rule and where, in one problem", () => {
-    const { problem } = refusal([kv('https://kv1.vault.azure.net'), blob('http://st1.blob.core.windows.net'), kv('https://x.example', { audience: 'https://graph.microsoft.com' })]);
+    const { problem } = refusal([kv('https://kv1.vault.azure.net'), blob('http://st1.blob.core.windows.net'), kv('https://x.example', { audience: 'https://outlook.office365.com' })]);
     expect(problem.errors?.map((e) => [e.parameter, e.message.split(':')[0]])).toEqual([
       ['body[1].accountUrl', 'https-only'],
       ['body[2].vaultUrl', 'host-not-allowed'],

@@ -5,6 +5,7 @@ import { armResource } from './armResource';
 import { keyVaultSecret } from './keyVaultSecret';
 import { storageBlob } from './storageBlob';
 import { appConfiguration } from './appConfiguration';
+import { microsoftGraph } from './microsoftGraph';
 import { cosmosDb } from './cosmosDb';
 import type { KindWorld } from './types';
 
@@ -12,7 +13,7 @@ import type { KindWorld } from './types';
  * Every registered kind's scenarios, registered once. Typed by the registry's kind names: a kind added to
  * src/targets/registry.ts without its world here does not compile.
  */
-export const KIND_WORLDS: { readonly [K in TargetKindName]: KindWorld } = { keyVaultSecret, storageBlob, armResource, appConfiguration, cosmosDb };
+export const KIND_WORLDS: { readonly [K in TargetKindName]: KindWorld } = { keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, cosmosDb };
 
 /** Stage every kind's cases (after stageStandardWorld) and return their targets, one per declared cause. */
 export async function stageKindCases(world: World): Promise<DiagnoseTarget[]> {
