@@ -61,6 +61,9 @@ param containerRegistryResourceId string = ''
 @description('A repository in that registry whose properties to read; empty: list the first page of the catalog instead.')
 param containerRegistryRepository string = ''
 
+@description('Cosmos DB for NoSQL container to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.DocumentDB/databaseAccounts/<account>/sqlDatabases/<db>/containers/<name>. Grants the Cosmos DB SQL role Cosmos DB Built-in Data Reader on the container (a sqlRoleAssignment, not an Azure role assignment).')
+param cosmosContainerResourceId string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -102,6 +105,8 @@ var roles = {
   appConfigurationDataReader: '516239f1-63e1-4d78-a4de-a74fb236a071'
   graphUserReadAll: 'df021288-bdef-4463-88db-98f22de89214'
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
+  // A Cosmos DB SQL role definition (every account has it), granted by a sqlRoleAssignment, never a roleAssignment.
+  cosmosDbBuiltInDataReader: '00000000-0000-0000-0000-000000000001'
 }
 
 // App Configuration's host suffix per cloud (the appConfiguration kind's hosts in src/targets/appConfiguration/):
@@ -110,6 +115,13 @@ var appConfigurationSuffixes = {
   AzureCloud: 'azconfig.io'
   AzureChinaCloud: 'azconfig.azure.cn'
   AzureUSGovernment: 'azconfig.azure.us'
+}
+
+// environment().name → the Cosmos DB host suffix (environment() has none): PE-DNS public DNS zone forwarders.
+var cosmosDnsSuffixes = {
+  AzureCloud: 'documents.azure.com'
+  AzureChinaCloud: 'documents.azure.cn'
+  AzureUSGovernment: 'documents.azure.us'
 }
 
 // environment().name → AZURE_CLOUD (the `azCloudName` → `name` pairs of CLOUDS in src/catalog/clouds.ts).
@@ -242,10 +254,32 @@ var dependencies = [
       empty(containerRegistryRepository) ? {} : { repository: containerRegistryRepository }
     )
   }
+  // Cosmos DB grants data access in its own model: scope.kind 'cosmosAccount' rows go to app/cosmosAccess.bicep.
+  {
+    configured: !empty(cosmosContainerResourceId)
+    roleDefinitionId: roles.cosmosDbBuiltInDataReader
+    scope: {
+      subscriptionId: idSegment(cosmosContainerResourceId, 2)
+      resourceGroup: idSegment(cosmosContainerResourceId, 4)
+      kind: 'cosmosAccount'
+      name: idSegment(cosmosContainerResourceId, 8)
+    }
+    target: {
+      name: 'cosmos'
+      kind: 'cosmosDb'
+      accountEndpoint: 'https://${idSegment(cosmosContainerResourceId, 8)}.${cosmosDnsSuffixes[environment().name]}'
+      database: idSegment(cosmosContainerResourceId, 10)
+      container: idSegment(cosmosContainerResourceId, 12)
+      resourceId: idPrefix(cosmosContainerResourceId, 9)
+    }
+  }
 ]
 
-// Granted by role assignment here: every configured row but Graph's (whose grant is an app role assignment).
+// Granted here (role assignments, Cosmos DB SQL role assignments): every configured row but Graph's (an app role assignment).
 var configuredDependencies = filter(dependencies, d => d.configured && d.scope.kind != 'graph')
+// Azure RBAC grants (app/access.bicep) and Cosmos DB SQL role assignments (app/cosmosAccess.bicep).
+var rbacDependencies = filter(configuredDependencies, d => d.scope.kind != 'cosmosAccount')
+var cosmosDependencies = filter(configuredDependencies, d => d.scope.kind == 'cosmosAccount')
 // Linux Consumption has no virtual network integration: there the option does nothing (infra/README.md says so).
 var useVnet = vnetEnabled && hostingPlan == 'FlexConsumption'
 var diagnoseTargets = map(filter(dependencies, d => d.configured), d => d.target)
@@ -337,7 +371,7 @@ module hostMonitoringAccess 'app/access.bicep' = {
 
 // The least role per configured dependency, on the resource group that holds it (any subscription of the tenant).
 // Alongside the workload nothing is granted: a missing role is exactly what the diagnose must be able to report.
-module dependencyAccess 'app/access.bicep' = [for d in configuredDependencies: if (!diagnoseAsWorkload) {
+module dependencyAccess 'app/access.bicep' = [for d in rbacDependencies: if (!diagnoseAsWorkload) {
   name: 'doctor-access-${d.target.name}-${resourceToken}'
   scope: resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)
   params: {
@@ -345,6 +379,18 @@ module dependencyAccess 'app/access.bicep' = [for d in configuredDependencies: i
     roleDefinitionId: d.roleDefinitionId
     scopeKind: d.scope.kind
     scopeName: d.scope.name
+  }
+}]
+
+// Cosmos DB data access is a SQL role assignment on the account, scoped to the container (never an Azure role).
+module dependencySqlAccess 'app/cosmosAccess.bicep' = [for d in cosmosDependencies: if (!diagnoseAsWorkload) {
+  name: 'doctor-sql-access-${d.target.name}-${resourceToken}'
+  scope: resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)
+  params: {
+    principalId: diagnosedIdentity.principalId
+    roleDefinitionId: d.roleDefinitionId
+    accountName: d.scope.name
+    sqlScope: '/dbs/${d.target.database}/colls/${d.target.container}'
   }
 }]
 

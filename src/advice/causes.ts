@@ -41,7 +41,7 @@ const ROLE_REMEDY = [
 const svc = (ctx: CauseContext) => kindOf(ctx.target).nouns.service;
 const OPERATION = (ctx: CauseContext) => kindOf(ctx.target).operation;
 /** The 403's row in the target kind's error dialect. */
-const rowOf = (ctx: CauseContext) => forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
+const rowOf = (ctx: CauseContext) => forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode, ctx.evidence.message);
 /** The kind's own fix for a cause, if it has one. */
 function kindFix(ctx: CauseContext, cause: Cause, row?: ForbiddenCode): string[] | undefined {
   return kindOf<Target>(ctx.target).fixes[cause]?.(ctx as KindContext<Target>, row);

@@ -179,6 +179,72 @@ export const ROLES = {
     notActions: [],
     dataActions: ['Microsoft.ContainerRegistry/registries/catalog/read'],
   },
+  // Azure RBAC, control plane only: what people grant on a Cosmos DB account expecting data access (the trap). Built-in
+  // roles page, Databases: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/databases
+  cosmosDbAccountReader: {
+    name: 'Cosmos DB Account Reader Role',
+    id: 'fbdf93bf-df7d-467e-a4d2-9458aa1360c8',
+    plane: 'control',
+    actions: [
+      'Microsoft.Authorization/*/read',
+      'Microsoft.DocumentDB/*/read',
+      'Microsoft.DocumentDB/databaseAccounts/readonlykeys/action',
+      'Microsoft.Insights/MetricDefinitions/read',
+      'Microsoft.Insights/Metrics/read',
+      'Microsoft.Resources/subscriptions/resourceGroups/read',
+      'Microsoft.Support/*',
+    ],
+    notActions: [],
+    dataActions: [],
+  },
+  documentDbAccountContributor: {
+    name: 'DocumentDB Account Contributor',
+    id: '5bd9cd88-fe45-4216-938b-f97437e15450',
+    plane: 'control',
+    actions: [
+      'Microsoft.Authorization/*/read',
+      'Microsoft.DocumentDb/databaseAccounts/*',
+      'Microsoft.Insights/alertRules/*',
+      'Microsoft.Insights/diagnosticSettings/*',
+      'Microsoft.Network/virtualNetworks/subnets/joinViaServiceEndpoint/action',
+      'Microsoft.ResourceHealth/availabilityStatuses/read',
+      'Microsoft.Resources/deployments/*',
+      'Microsoft.Resources/subscriptions/resourceGroups/read',
+      'Microsoft.Support/*',
+      'Microsoft.Network/virtualNetworks/joinLoadBalancer/action',
+    ],
+    notActions: [],
+    dataActions: [],
+  },
+  // NOT an Azure RBAC role: a Cosmos DB built-in SQL role definition (sqlRoleDefinitions/00000000-…-000000000001 of every
+  // account), granted with `az cosmosdb sql role assignment create`, never `az role assignment create`.
+  // https://learn.microsoft.com/azure/cosmos-db/how-to-setup-rbac ("Built-in role definitions"; shared/reference services-and-hosts.md §2.3)
+  cosmosDbBuiltInDataReader: {
+    name: 'Cosmos DB Built-in Data Reader',
+    id: '00000000-0000-0000-0000-000000000001',
+    plane: 'data',
+    actions: [],
+    notActions: [],
+    dataActions: [
+      'Microsoft.DocumentDB/databaseAccounts/readMetadata',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/executeQuery',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/readChangeFeed',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/read',
+    ],
+  },
+  // Also a Cosmos DB SQL role definition, not Azure RBAC (same source).
+  cosmosDbBuiltInDataContributor: {
+    name: 'Cosmos DB Built-in Data Contributor',
+    id: '00000000-0000-0000-0000-000000000002',
+    plane: 'data',
+    actions: [],
+    notActions: [],
+    dataActions: [
+      'Microsoft.DocumentDB/databaseAccounts/readMetadata',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/*',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/*',
+    ],
+  },
 } as const satisfies Record<string, BuiltInRole>;
 
 export type RoleKey = keyof typeof ROLES;

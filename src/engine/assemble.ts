@@ -2,6 +2,7 @@ import { CAUSE_CATALOG, categoryOf, explainCause } from '../advice/causes';
 import { HOST_CAUSES, hostSpecificFix } from '../advice/hostCauses';
 import type { Settings } from '../config';
 import { worstStatus, type Check, type HostKind, type Verdict } from '../verdict';
+import { defaultAudienceOf } from '../targets/registry';
 import { resolveHostKind } from './hostKind';
 import type { Finding } from './runTarget';
 
@@ -36,7 +37,7 @@ export function toCheck(f: Finding, settings: Settings, hostKind: HostKind): Che
     claims: f.claims,
     hostKind,
     evidence: f.evidence,
-    expectedAudience: settings.cloud.audiences[f.target.kind],
+    expectedAudience: defaultAudienceOf(f.target, settings.cloud),
     stage: f.stage,
     propagation: f.propagation,
   };

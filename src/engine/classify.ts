@@ -1,4 +1,4 @@
-import { audienceAccepted, forbiddenCode, kindOf } from '../targets/registry';
+import { forbiddenCode, kindOf, targetAudienceAccepted } from '../targets/registry';
 import type { Settings, Target } from '../config';
 import type { CallFailure } from '../wire/callFailure';
 import type { Cause, Claims, Transport } from '../verdict';
@@ -108,7 +108,7 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
     // Read by the service's own code (its kind's error dialect, src/targets/<kind>/). An unknown code is not dressed up as a missing
     // role: forbidden_other carries the service's words.
     // A service whose token carries the permissions (Graph's `roles` claim) lets the claims decide first.
-    const row = forbiddenCode(input.target.kind, failure.errorCode, failure.innerErrorCode);
+    const row = forbiddenCode(input.target.kind, failure.errorCode, failure.innerErrorCode, failure.message);
     return row?.fromClaims?.(input.claims, input.target) ?? row?.cause ?? 'forbidden_other';
   }
   if (status === 404) return 'resource_not_found';
@@ -125,7 +125,7 @@ function authenticationCause({ target, failure, claims, settings, nowSeconds, ch
   if (challengeTenantId && tokenTenant && challengeTenantId.toLowerCase() !== tokenTenant) return 'wrong_tenant';
   if (EXPIRED_CODES.has(code) || /AKV10021|Lifetime validation failed|token is expired/i.test(text)) return 'token_expired';
   // No code said which check failed: read the claims.
-  if (claims?.aud && !audienceAccepted(settings.cloud, target.kind, claims.aud)) return 'wrong_audience';
+  if (claims?.aud && !targetAudienceAccepted(target, settings.cloud, claims.aud)) return 'wrong_audience';
   if (settings.expectedTenantId && tokenTenant && tokenTenant !== settings.expectedTenantId) return 'wrong_tenant';
   if (claims?.exp !== undefined && claims.exp < nowSeconds) return 'token_expired';
   return 'token_rejected';

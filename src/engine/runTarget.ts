@@ -4,7 +4,7 @@ import { type Cause, type Claims, type Evidence, type Propagation, type RoleEvid
 import { classifyAcquisition, classifyCallFailure, overlayIdentity } from './classify';
 import { isGuid } from '../advice/commands';
 import { roleAssignmentList } from '../targets/commands';
-import { kindOf } from '../targets/registry';
+import { defaultAudienceOf, kindOf } from '../targets/registry';
 import type { PermissionModel } from '../targets/kind';
 import { decideWithRoles, propagationHint } from './propagation';
 import { lookupRoles } from './roles';
@@ -37,13 +37,13 @@ export interface Finding {
   propagation?: Propagation;
 }
 
-/** The audiences a kind's own service is known by in this cloud: the only scopes its credential answers besides the target's. */
-function serviceAudiences(settings: Settings, kind: Target['kind']): string[] {
-  return [settings.cloud.audiences[kind], ...settings.cloud.alsoAccepted[kind]];
+/** The audiences a target's own service is known by in this cloud: the only scopes its credential answers besides the target's. */
+function serviceAudiences(settings: Settings, target: Target): string[] {
+  return [defaultAudienceOf(target, settings.cloud), settings.cloud.audiences[target.kind], ...settings.cloud.alsoAccepted[target.kind]];
 }
 
 export function audienceOf(target: Target, settings: Settings): string {
-  return target.audience ?? settings.cloud.audiences[target.kind];
+  return target.audience ?? defaultAudienceOf(target, settings.cloud);
 }
 
 export async function runTarget(
@@ -58,7 +58,7 @@ export async function runTarget(
   // What is known so far: if the deadline cuts the role look-up, the 403 already read is kept, not lost.
   const progress: { stage: Stage; claims?: Claims; known?: { cause: Cause; evidence: Evidence; httpStatus?: number } } = { stage: 'token' };
   const base = (): Evidence => ({
-    expectedAudience: settings.cloud.audiences[target.kind],
+    expectedAudience: defaultAudienceOf(target, settings.cloud),
     ...(settings.expectedPrincipalId ? { expectedPrincipalId: settings.expectedPrincipalId } : {}),
     ...(settings.expectedTenantId ? { expectedTenantId: settings.expectedTenantId } : {}),
   });
@@ -99,7 +99,7 @@ export async function runTarget(
     progress.claims = grant.claims;
     const challenges: ChallengeRecord[] = [];
     const outcome = await withTargetSlot(target, settings, deadline.signal, () => probe(target, {
-      credential: grant.credentialFor((c) => challenges.push(c), serviceAudiences(settings, target.kind)),
+      credential: grant.credentialFor((c) => challenges.push(c), serviceAudiences(settings, target)),
       signal: deadline.signal,
       oid: grant.claims?.oid,
       audience,

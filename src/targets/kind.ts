@@ -176,6 +176,17 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
    */
   classify?(failure: CallFailure): Cause | undefined;
   /**
+   * The audience a token is requested for when it depends on the target, not only on the cloud (Cosmos DB: the
+   * account's own endpoint, `https://<account>.documents.azure.com`, exactly as its SDK asks). Absent: `audiences[cloud][0]`.
+   * A target's `audience` override still wins. The service is taken to accept it besides `audiences[cloud]`.
+   */
+  audienceFor?(target: T, cloud: CloudName): string;
+  /**
+   * A 403's key in `forbidden` when the service's code and inner code alone do not tell (Cosmos DB: the x-ms-substatus
+   * is the inner code, but its firewall answers sub-status 0 and says so only in words). Consulted before the codes.
+   */
+  forbiddenKey?(failure: { errorCode?: string; innerErrorCode?: string; message?: string }): string | undefined;
+  /**
    * Whether a role grants the operation on this target, when the operation's one permission cannot say it (Container
    * Registry honours AcrPull's Action in one permission mode and the Repository roles' data actions in the other, and
    * which data action depends on the configured fields). Absent: the operation's plane and permission decide.

@@ -8,12 +8,13 @@ import { storageBlob } from './storageBlob';
 import { appConfiguration } from './appConfiguration';
 import { microsoftGraph } from './microsoftGraph';
 import { containerRegistry } from './containerRegistry';
+import { cosmosDb } from './cosmosDb';
 
 /**
  * THE list of target kinds. Adding a kind is its folder under src/targets/ and one line here; the settings schema,
  * the verdict's kind enum, dispatch, nouns, health component types and the README's tables derive from this list.
  */
-export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry] as const;
+export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb] as const;
 
 type Kinds = typeof KINDS;
 
@@ -81,8 +82,21 @@ export function leastRoleOf(target: BaseTarget): BuiltInRole {
 }
 
 /** A 403's row in the kind's error dialect, by the code the service answered (the inner code first). */
-export function forbiddenCode(kind: TargetKindName, errorCode: string | undefined, innerErrorCode: string | undefined): ForbiddenCode | undefined {
-  const table = kindOf(kind).forbidden;
-  for (const code of [innerErrorCode, errorCode]) if (code && Object.hasOwn(table, code)) return table[code];
+export function forbiddenCode(kind: TargetKindName, errorCode: string | undefined, innerErrorCode: string | undefined, message?: string): ForbiddenCode | undefined {
+  const k = kindOf(kind);
+  const table = k.forbidden;
+  const key = k.forbiddenKey?.({ errorCode, innerErrorCode, message });
+  for (const code of [key, innerErrorCode, errorCode]) if (code && Object.hasOwn(table, code)) return table[code];
   return undefined;
+}
+
+/** The audience a target's token is requested for when none is configured: its kind's own for the target, else the cloud's. */
+export function defaultAudienceOf(target: BaseTarget & { kind: TargetKindName }, cloud: Cloud): string {
+  return kindOf(target).audienceFor?.(target, cloud.name) ?? cloud.audiences[target.kind];
+}
+
+/** Whether the service of `target` accepts `audience`: its kind's audiences in the cloud, or the target's own one. */
+export function targetAudienceAccepted(target: BaseTarget & { kind: TargetKindName }, cloud: Cloud, audience: string): boolean {
+  const own = kindOf(target).audienceFor?.(target, cloud.name);
+  return (own !== undefined && sameAudience(own, audience)) || audienceAccepted(cloud, target.kind, audience);
 }

@@ -18,6 +18,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const INFRA = path.join(ROOT, 'infra');
 const main = readBicep(path.join(INFRA, 'main.bicep'));
 const access = readBicep(path.join(INFRA, 'app/access.bicep'));
+const cosmosAccess = readBicep(path.join(INFRA, 'app/cosmosAccess.bicep'));
 const fn = readBicep(path.join(INFRA, 'app/function.bicep'));
 const storage = readBicep(path.join(INFRA, 'app/storage.bicep'));
 const bicepFiles = fs
@@ -40,6 +41,7 @@ const ACCOUNT_ID = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-data/providers
 const RG_ID = `/subscriptions/${SUB}/resourceGroups/rg-app`;
 const STORE_ID = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.AppConfiguration/configurationStores/appcs-app`;
 const REGISTRY_ID = `/subscriptions/${SUB}/resourceGroups/rg-images/providers/Microsoft.ContainerRegistry/registries/acrapp`;
+const COSMOS_ID = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-app`;
 const EVERY_DEPENDENCY = {
   keyVaultSecretResourceId: `${VAULT_ID}/secrets/app-secret`,
   storageContainerResourceId: `${ACCOUNT_ID}/blobServices/default/containers/data`,
@@ -50,6 +52,7 @@ const EVERY_DEPENDENCY = {
   appConfigurationLabel: 'prod',
   containerRegistryResourceId: REGISTRY_ID,
   containerRegistryRepository: 'app/api',
+  cosmosContainerResourceId: `${COSMOS_ID}/sqlDatabases/app/containers/orders`,
 };
 /** Parameters that refine a dependency rather than configure one. */
 const REFINEMENTS = ['storageBlobName', 'appConfigurationKey', 'appConfigurationLabel', 'containerRegistryRepository'];
@@ -195,6 +198,37 @@ describe('role ids', () => {
   });
 });
 
+describe('Cosmos DB: its own permission model (app/cosmosAccess.bicep)', () => {
+  it('grants a SQL role assignment on the container, never an Azure role assignment', () => {
+    expect(cosmosAccess.resources.filter((r) => r.ref.startsWith('Microsoft.Authorization/roleAssignments@'))).toEqual([]);
+    const [sql, ...others] = cosmosAccess.resources.filter((r) => !r.existing);
+    expect(others).toEqual([]);
+    expect(sql!.ref).toMatch(/^Microsoft\.DocumentDB\/databaseAccounts\/sqlRoleAssignments@/);
+    expect(show(sql!.body.props.find((p) => p.key === 'name')!.value)).toBe('guid(account.id, principalId, roleDefinitionId, sqlScope)');
+    expect(Object.fromEntries(objectAt(sql!.body, 'properties').props.map((p) => [p.key, show(p.value)]))).toEqual({
+      roleDefinitionId: "'${account.id}/sqlRoleDefinitions/${roleDefinitionId}'",
+      principalId: 'principalId',
+      scope: "'${account.id}${sqlScope}'",
+    });
+  });
+
+  it('is called once per Cosmos DB dependency, with its least SQL role, on the container, unless alongside the workload', () => {
+    const loop = moduleNamed(main, 'dependencySqlAccess');
+    expect(loop.ref).toBe('app/cosmosAccess.bicep');
+    expect(show(loop.loop!.source)).toBe('cosmosDependencies');
+    expect(show(loop.loop!.condition!)).toBe('!diagnoseAsWorkload');
+    expect(paramsOf(loop)).toEqual({
+      principalId: 'diagnosedIdentity.principalId',
+      roleDefinitionId: 'd.roleDefinitionId',
+      accountName: 'd.scope.name',
+      sqlScope: "'/dbs/${d.target.database}/colls/${d.target.container}'",
+    });
+    const rows = evaluator(EVERY_DEPENDENCY).variable('cosmosDependencies') as Row[];
+    expect(rows.map((r) => [r.roleDefinitionId, r.scope.name])).toEqual([[ROLES.cosmosDbBuiltInDataReader.id, 'cosmos-app']]);
+    expect(OPERATIONS.cosmosDb.leastRole.id).toBe(ROLES.cosmosDbBuiltInDataReader.id);
+  });
+});
+
 describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
   it('writes targets the service accepts at start-up, one per configured dependency', () => {
     const targets = evaluator(EVERY_DEPENDENCY).variable('diagnoseTargets');
@@ -218,6 +252,7 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { name: 'arm', kind: 'armResource', resourceId: RG_ID },
       { name: 'appconfig', kind: 'appConfiguration', endpoint: 'https://appcs-app.azconfig.io', resourceId: STORE_ID, key: 'App:Greeting', label: 'prod' },
       { name: 'registry', kind: 'containerRegistry', endpoint: 'https://acrapp.azurecr.io', repository: 'app/api', resourceId: REGISTRY_ID },
+      { name: 'cosmos', kind: 'cosmosDb', accountEndpoint: 'https://cosmos-app.documents.azure.com', database: 'app', container: 'orders', resourceId: COSMOS_ID },
     ]);
     expect(show(objectAt(main.vars.get('diagnoseSettings')).props.find((p) => p.key === 'DIAGNOSE_TARGETS')!.value)).toBe('string(diagnoseTargets)');
   });
@@ -266,13 +301,15 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'resourceGroup', name: 'rg-app' },
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'configurationStore', name: 'appcs-app' },
       { subscriptionId: SUB, resourceGroup: 'rg-images', kind: 'containerRegistry', name: 'acrapp' },
+      { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'cosmosAccount', name: 'cosmos-app' },
     ]);
     const loop = moduleNamed(main, 'dependencyAccess');
-    expect(show(loop.loop!.source)).toBe('configuredDependencies');
+    expect(show(loop.loop!.source)).toBe('rbacDependencies');
+    expect((evaluator(EVERY_DEPENDENCY).variable('rbacDependencies') as Row[]).map((r) => r.scope.kind)).toEqual(['vault', 'storageAccount', 'resourceGroup', 'configurationStore', 'containerRegistry']);
     expect(show(loop.body.props.find((p) => p.key === 'scope')!.value)).toBe('resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)');
     // Every dependency kind, plus the component the host's telemetry goes to.
     expect(show(access.params.get('scopeKind')!.decorators.find((d) => d.name === 'allowed')!.args[0]!)).toBe(
-      `[${[...new Set(rows.map((r) => `'${r.scope.kind}'`)), "'applicationInsights'"].join(', ')}]`,
+      `[${[...new Set(rows.filter((r) => r.scope.kind !== 'cosmosAccount').map((r) => `'${r.scope.kind}'`)), "'applicationInsights'"].join(', ')}]`,
     );
   });
 
@@ -283,17 +320,12 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       const env = { DIAGNOSE_TARGETS: JSON.stringify(targets), AZURE_CLOUD: (e.variable('azureCloudNames') as Record<string, string>)[ARM_ENVIRONMENTS[cloud].name] };
       const settings = loadSettings(env);
       expect(settings.cloud.name).toBe(cloud);
-      const [kv, blob, , store, registry] = settings.targets as [
-        Extract<Target, { kind: 'keyVaultSecret' }>,
-        Extract<Target, { kind: 'storageBlob' }>,
-        unknown,
-        Extract<Target, { kind: 'appConfiguration' }>,
-        Extract<Target, { kind: 'containerRegistry' }>,
-      ];
-      expect(new URL(kv.vaultUrl).host).toBe(`kv-app.${CLOUDS[cloud].dnsSuffixes.keyVaultSecret}`);
-      expect(new URL(blob.accountUrl).host).toBe(`stappdata.${CLOUDS[cloud].dnsSuffixes.storageBlob}`);
-      expect(new URL(store.endpoint).host).toBe(`appcs-app.${CLOUDS[cloud].dnsSuffixes.appConfiguration}`);
-      expect(new URL(registry.endpoint).host).toBe(`acrapp.${CLOUDS[cloud].dnsSuffixes.containerRegistry}`);
+      const of = <K extends Target['kind']>(kind: K) => settings.targets.find((t) => t.kind === kind) as Extract<Target, { kind: K }>;
+      expect(new URL(of('keyVaultSecret').vaultUrl).host).toBe(`kv-app.${CLOUDS[cloud].dnsSuffixes.keyVaultSecret}`);
+      expect(new URL(of('storageBlob').accountUrl).host).toBe(`stappdata.${CLOUDS[cloud].dnsSuffixes.storageBlob}`);
+      expect(new URL(of('appConfiguration').endpoint).host).toBe(`appcs-app.${CLOUDS[cloud].dnsSuffixes.appConfiguration}`);
+      expect(new URL(of('containerRegistry').endpoint).host).toBe(`acrapp.${CLOUDS[cloud].dnsSuffixes.containerRegistry}`);
+      expect(new URL(of('cosmosDb').accountEndpoint).host).toBe(`cosmos-app.${CLOUDS[cloud].dnsSuffixes.cosmosDb}`);
     }
   });
 

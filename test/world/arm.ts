@@ -28,8 +28,8 @@ function routingId(nowMs: number): string {
   return `EASTUS:${stamp}:${randomUUID().toUpperCase()}`;
 }
 
-/** `10/22/2025 5:00:00 AM`, the US format ARM prints times in. */
-function armTime(ms: number): string {
+/** `10/22/2025 5:00:00 AM`, the US format ARM (and Cosmos DB's auth messages) print times in. */
+export function armTime(ms: number): string {
   const d = new Date(ms);
   const h = d.getUTCHours();
   const pad = (n: number): string => String(n).padStart(2, '0');
@@ -160,6 +160,8 @@ export function startArm(deps: ArmDeps): Promise<Service> {
     }
 
     const lower = path.toLowerCase();
+    const sqlRoles = /^(.*\/providers\/microsoft\.documentdb\/databaseaccounts\/[^/]+)\/(sqlroleassignments|sqlroledefinitions)$/.exec(lower);
+    if (sqlRoles) return listCosmosSqlRoles(path.slice(0, sqlRoles[1]!.length), sqlRoles[2] === 'sqlroleassignments', claims);
     const at = lower.lastIndexOf(AUTHZ);
     if (at < 0) return getResource(path, claims);
     const scope = path.slice(0, at) || '/';
@@ -329,8 +331,49 @@ export function startArm(deps: ArmDeps): Promise<Service> {
 
     function listRoleDefinitions(scope: string, filter: string): void {
       const roleName = /roleName\s+eq\s+'([^']*)'/i.exec(filter)?.[1];
-      const roles = ALL_ROLES.filter((r) => roleName === undefined || r.name.toLowerCase() === roleName.toLowerCase());
+      // Azure role definitions only: the Cosmos DB SQL built-ins (00000000-…-00000000000{1,2}) are the account's own.
+      const roles = ALL_ROLES.filter((r) => !/^0{8}-0{4}-0{4}-0{4}-0{11}[12]$/.test(r.id) && (roleName === undefined || r.name.toLowerCase() === roleName.toLowerCase()));
       reply(200, { value: roles.map((r) => roleDefinitionBody(scope, r)) });
+    }
+
+    /**
+     * SQL Resources - List SQL Role Assignments / List SQL Role Definitions (Microsoft.DocumentDB, api-version 2023-04-15):
+     * the account's own data-plane grants, read on the control plane (sqlRoleAssignments/read, sqlRoleDefinitions/read;
+     * Reader's *\/read covers them). Listed at once, whatever their staged propagation; no creation time, as in Azure.
+     */
+    function listCosmosSqlRoles(accountId: string, assignments: boolean, c: TokenClaims): void {
+      const action = `Microsoft.DocumentDB/databaseAccounts/${assignments ? 'sqlRoleAssignments' : 'sqlRoleDefinitions'}/read`;
+      if (!findActionGrant(state.assignments, callerFor(c), accountId, action, now)) return authorizationFailed(c, action, accountId);
+      const account = state.cosmos.accounts.find((a) => normalizeScope(a.resourceId) === normalizeScope(accountId));
+      if (!account) {
+        const parts = parseScope(accountId);
+        return error(404, 'ResourceNotFound', `The Resource '${parts.resourceType ?? ''}/${parts.resourceName ?? ''}' under resource group '${parts.resourceGroup ?? ''}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+      }
+      const id = account.resourceId;
+      const definitionId = (guid: string) => `${id}/sqlRoleDefinitions/${guid}`;
+      if (assignments) {
+        const value = state.cosmos.sqlAssignments
+          .filter((a) => a.accountName.toLowerCase() === account.name.toLowerCase())
+          .map((a) => ({
+            id: `${id}/sqlRoleAssignments/${a.id}`,
+            name: a.id,
+            type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments',
+            properties: {
+              roleDefinitionId: definitionId(a.roleDefinitionId.split('/').pop()!),
+              scope: a.scope.startsWith('/subscriptions/') ? a.scope : `${id}${a.scope === '/' ? '' : a.scope}`,
+              principalId: a.principalId,
+            },
+          }));
+        return reply(200, { value });
+      }
+      const builtIn = ALL_ROLES.filter((r) => /^0{8}-0{4}-0{4}-0{4}-0{11}[12]$/.test(r.id));
+      const value = [...builtIn.map((r) => ({ r, type: 'BuiltInRole' })), ...(account.customRoles ?? []).map((r) => ({ r, type: 'CustomRole' }))].map(({ r, type }) => ({
+        id: definitionId(r.id),
+        name: r.id,
+        type: 'Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions',
+        properties: { roleName: r.name, type, assignableScopes: [id], permissions: [{ dataActions: [...r.dataActions], notDataActions: [] }] },
+      }));
+      reply(200, { value });
     }
 
     function getResource(id: string, c: TokenClaims): void {

@@ -8,6 +8,7 @@ import { graphAppRole } from '../../src/catalog/graphPermissions';
 import { sameAudience } from '../../src/catalog/clouds';
 import { CLOUDS } from '../../src/targets/registry';
 import { startArm } from './arm';
+import { cosmosItemValues, startCosmos } from './cosmos';
 import { Azurite } from './azurite';
 import { createCertificateAuthority } from './ca';
 import { startEntra } from './entra';
@@ -38,6 +39,9 @@ export type {
   Registry,
   Vault,
   WorldState,
+  CosmosAccount,
+  CosmosContainer,
+  CosmosSqlAssignment,
 } from './model';
 export type { TokenClaims } from './tokens';
 export { decodeJwt } from './tokens';
@@ -67,7 +71,7 @@ export interface World {
   readonly armEndpoint: string;
   /** Entra for the workload-identity exchange: `https://login.microsoftonline.com:<port>` (AZURE_AUTHORITY_HOST). */
   readonly authorityHost: string;
-  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number; appConfiguration: number; containerRegistry: number };
+  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number; appConfiguration: number; containerRegistry: number; cosmos: number };
   /**
    * The identity server's base for host `name` of `state.hosts` (which it creates, empty, if missing):
    * `http://127.0.0.1:<port>/hosts/<name>` — append `/msi/token`, `/metadata/identity/oauth2/token` (or use it as
@@ -91,6 +95,8 @@ export interface World {
   accountUrl(name: string, dnsSuffix?: string): string;
   /** `https://<name>.azurecr.io:<port>` (or another cloud's suffix). */
   registryUrl(name: string, dnsSuffix?: string): string;
+  /** `https://<name>.documents.azure.com:<port>` (or another cloud's suffix). */
+  cosmosUrl(name: string, dnsSuffix?: string): string;
   readonly state: WorldState;
   readonly counters: Counters;
   resetCounters(): void;
@@ -151,6 +157,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     latencyMs: options.latencyMs ?? 0,
     configStores: [],
     graph: { tenantId: '', servicePrincipalId: randomUUID(), appRoleAssignments: [], users: [], groups: [], applications: [] },
+    cosmos: { accounts: [], sqlAssignments: [] },
   };
   const counters = emptyCounters();
   const mintedTokens: string[] = [];
@@ -203,7 +210,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, graph: Service, containerRegistry: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, graph: Service, containerRegistry: Service, cosmos: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -221,6 +228,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(appConfiguration);
     containerRegistry = await startContainerRegistry({ state, tls, nowMs, remember: (t) => mintedTokens.push(t) });
     services.push(containerRegistry);
+    cosmos = await startCosmos({ state, tls, nowMs });
+    services.push(cosmos);
   } catch (err) {
     await stopAll();
     throw err;
@@ -236,7 +245,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     imdsHost: `http://127.0.0.1:${identity.port}`,
     armEndpoint: `https://management.azure.com:${arm.port}`,
     authorityHost: `https://login.microsoftonline.com:${entra.port}`,
-    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port, appConfiguration: appConfiguration.port, containerRegistry: containerRegistry.port },
+    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port, appConfiguration: appConfiguration.port, containerRegistry: containerRegistry.port, cosmos: cosmos.port },
     hostBase(name) {
       state.hosts[name] ??= { attached: [] };
       return `http://127.0.0.1:${identity.port}/hosts/${encodeURIComponent(name)}`;
@@ -272,6 +281,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     vaultUrl: (name, dnsSuffix = 'vault.azure.net') => `https://${name}.${dnsSuffix}:${keyVault.port}`,
     accountUrl: (name, dnsSuffix = 'blob.core.windows.net') => `https://${name}.${dnsSuffix}:${storage.port}`,
     registryUrl: (name, dnsSuffix = 'azurecr.io') => `https://${name}.${dnsSuffix}:${containerRegistry.port}`,
+    cosmosUrl: (name, dnsSuffix = 'documents.azure.com') => `https://${name}.${dnsSuffix}:${cosmos.port}`,
     state,
     counters,
     resetCounters() {
@@ -297,8 +307,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       state.assignments.splice(0, state.assignments.length, ...kept);
       return before - kept.length;
     },
-    // Key Vault secrets and App Configuration values alike: a probe reports shapes, never these.
-    secretValues: () => [...state.vaults.flatMap((v) => Object.values(v.secrets)), ...state.configStores.flatMap((s) => s.keyValues.map((kv) => kv.value))],
+    // Key Vault secrets, App Configuration values and Cosmos DB item contents alike: a probe reports shapes, never these.
+    secretValues: () => [...state.vaults.flatMap((v) => Object.values(v.secrets)), ...state.configStores.flatMap((s) => s.keyValues.map((kv) => kv.value)), ...cosmosItemValues(state)],
     closedPort: () =>
       new Promise<number>((resolve, reject) => {
         const probe = net.createServer();

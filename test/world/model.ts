@@ -216,6 +216,8 @@ export interface WorldState {
   configStores: ConfigStore[];
   /** Microsoft Graph (test/world/graph.ts): its app role assignments and the tenant's directory. */
   graph: GraphState;
+  /** Cosmos DB accounts and their SQL role assignments (test/world/cosmos.ts). */
+  cosmos: CosmosState;
 }
 
 export interface Counters {
@@ -255,4 +257,45 @@ export interface GraphState {
   premium?: boolean;
   /** Faults played for requests whose path (after the version) starts with `path`, e.g. `/domains`. */
   pathFaults?: { path: string; fault: Fault }[];
+}
+
+/** A Cosmos DB container: its partition key path and its items (plain JSON documents with an `id`). */
+export interface CosmosContainer {
+  partitionKeyPath: string;
+  items: Record<string, unknown>[];
+}
+
+/** A Cosmos DB for NoSQL account: `<name>.documents.azure.com` (test/world/cosmos.ts). */
+export interface CosmosAccount {
+  name: string;
+  /** ARM id (…/providers/Microsoft.DocumentDB/databaseAccounts/<name>); ARM lists its SQL role assignments. */
+  resourceId: string;
+  tenantId: string;
+  /** `firewall`: IP / virtual-network rules leave the caller out (403/0 naming the firewall); `blocked`: the generic 403/0. */
+  network?: 'open' | 'firewall' | 'blocked';
+  /** database id → container id → container. */
+  databases: Record<string, Record<string, CosmosContainer>>;
+  /** Custom SQL role definitions (the built-in Data Reader / Contributor always exist). */
+  customRoles?: import('../../src/catalog/roles').BuiltInRole[];
+  fault?: Fault;
+  /** Region named in the account read. Default `East US`. */
+  location?: string;
+}
+
+/** A Cosmos DB SQL role assignment: the account's own data-plane grant, not an Azure role assignment. */
+export interface CosmosSqlAssignment {
+  id: string;
+  accountName: string;
+  principalId: string;
+  /** GUID of a SQL role definition (built-in 00000000-0000-0000-0000-00000000000{1,2}, or a custom one). */
+  roleDefinitionId: string;
+  /** Account-relative ("/", "/dbs/<db>", "/dbs/<db>/colls/<c>") or the full ARM form. */
+  scope: string;
+  /** Before this moment the data plane does not honour it yet (staged propagation); ARM lists it at once. */
+  effectiveAt?: Date;
+}
+
+export interface CosmosState {
+  accounts: CosmosAccount[];
+  sqlAssignments: CosmosSqlAssignment[];
 }

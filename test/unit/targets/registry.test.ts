@@ -16,14 +16,14 @@ describe('the registry of target kinds', () => {
   it('dispatches a target to its own kind module and knows no other kind', () => {
     for (const k of KINDS) expect(kindOf(k.kind)).toBe(k);
     expect(isKindName('keyVaultSecret')).toBe(true);
-    expect(isKindName('cosmosDb')).toBe(false);
+    expect(isKindName('mongoDb')).toBe(false);
     expect(isKindName('toString')).toBe(false);
   });
 
   it('parses each kind by its own schema and refuses a kind it does not list', () => {
     const parsed = TargetListSchema.parse([{ name: 'a', kind: 'armResource', resourceId: '/subscriptions/s/resourceGroups/rg' }]);
     expect(parsed[0]!.kind).toBe('armResource');
-    expect(TargetListSchema.safeParse([{ name: 'a', kind: 'cosmosDb', accountUrl: 'https://x.documents.azure.com' }]).success).toBe(false);
+    expect(TargetListSchema.safeParse([{ name: 'a', kind: 'mongoDb', accountUrl: 'https://x.mongo.cosmos.azure.com' }]).success).toBe(false);
   });
 
   it('joins every kind\'s audiences and host suffixes into each cloud', () => {
