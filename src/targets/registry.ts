@@ -4,12 +4,13 @@ import type { BaseTarget, ForbiddenCode, Operation, TargetKind } from './kind';
 import { armResource } from './armResource';
 import { keyVaultSecret } from './keyVaultSecret';
 import { storageBlob } from './storageBlob';
+import { azureOpenAI } from './azureOpenAI';
 
 /**
  * THE list of target kinds. Adding a kind is its folder under src/targets/ and one line here; the settings schema,
  * the verdict's kind enum, dispatch, nouns, health component types and the README's tables derive from this list.
  */
-export const KINDS = [keyVaultSecret, storageBlob, armResource] as const;
+export const KINDS = [keyVaultSecret, storageBlob, armResource, azureOpenAI] as const;
 
 type Kinds = typeof KINDS;
 
@@ -72,7 +73,16 @@ export function audienceAccepted(cloud: Cloud, kind: TargetKindName, audience: s
 
 /** A 403's row in the kind's error dialect, by the code the service answered (the inner code first). */
 export function forbiddenCode(kind: TargetKindName, errorCode: string | undefined, innerErrorCode: string | undefined): ForbiddenCode | undefined {
-  const table = kindOf(kind).forbidden;
+  return rowIn(kindOf(kind).forbidden, errorCode, innerErrorCode);
+}
+
+/** A 401's row in the kind's `unauthorized` dialect (a 401 that is not authentication), if the kind has one. */
+export function unauthorizedCode(kind: TargetKindName, errorCode: string | undefined, innerErrorCode: string | undefined): ForbiddenCode | undefined {
+  const table = kindOf(kind).unauthorized;
+  return table ? rowIn(table, errorCode, innerErrorCode) : undefined;
+}
+
+function rowIn(table: Readonly<Record<string, ForbiddenCode>>, errorCode: string | undefined, innerErrorCode: string | undefined): ForbiddenCode | undefined {
   for (const code of [innerErrorCode, errorCode]) if (code && Object.hasOwn(table, code)) return table[code];
   return undefined;
 }

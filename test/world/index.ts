@@ -10,6 +10,7 @@ import { createCertificateAuthority } from './ca';
 import { startEntra } from './entra';
 import { startIdentityEndpoint } from './identityEndpoint';
 import { startKeyVault } from './keyVault';
+import { startOpenAi } from './openai';
 import type { Account, Assignment, Counters, Identity, WorldState } from './model';
 import { newAssignment, normalizeScope, resolveRole } from './rbac';
 import type { Service } from './service';
@@ -30,6 +31,7 @@ export type {
   Vault,
   WorldState,
 } from './model';
+export type { OpenAiAccount } from './openai';
 export type { TokenClaims } from './tokens';
 export { decodeJwt } from './tokens';
 
@@ -58,7 +60,7 @@ export interface World {
   readonly armEndpoint: string;
   /** Entra for the workload-identity exchange: `https://login.microsoftonline.com:<port>` (AZURE_AUTHORITY_HOST). */
   readonly authorityHost: string;
-  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number };
+  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number; openAi: number };
   /**
    * The identity server's base for host `name` of `state.hosts` (which it creates, empty, if missing):
    * `http://127.0.0.1:<port>/hosts/<name>` — append `/msi/token`, `/metadata/identity/oauth2/token` (or use it as
@@ -80,6 +82,8 @@ export interface World {
   vaultUrl(name: string, dnsSuffix?: string): string;
   /** `https://<name>.blob.core.windows.net:<port>` (or another cloud's suffix). */
   accountUrl(name: string, dnsSuffix?: string): string;
+  /** `https://<name>.openai.azure.com:<port>` (or `cognitiveservices.azure.com`, another cloud's suffix). */
+  openAiUrl(name: string, dnsSuffix?: string): string;
   readonly state: WorldState;
   readonly counters: Counters;
   resetCounters(): void;
@@ -126,6 +130,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     accounts: [],
     arm: { tenantId: '', subscriptions: [], resourceGroups: [], resources: [] },
     latencyMs: options.latencyMs ?? 0,
+    openAiAccounts: [],
   };
   const counters = emptyCounters();
   const mintedTokens: string[] = [];
@@ -175,7 +180,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, openAi: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -187,6 +192,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(storage);
     entra = await startEntra({ state, tls, mint: (i, r) => mint(i, r), nowMs, origin: () => `https://login.microsoftonline.com:${entra.port}` });
     services.push(entra);
+    openAi = await startOpenAi({ state, tls, nowMs });
+    services.push(openAi);
   } catch (err) {
     await stopAll();
     throw err;
@@ -202,7 +209,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     imdsHost: `http://127.0.0.1:${identity.port}`,
     armEndpoint: `https://management.azure.com:${arm.port}`,
     authorityHost: `https://login.microsoftonline.com:${entra.port}`,
-    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port },
+    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port, openAi: openAi.port },
     hostBase(name) {
       state.hosts[name] ??= { attached: [] };
       return `http://127.0.0.1:${identity.port}/hosts/${encodeURIComponent(name)}`;
@@ -237,6 +244,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     },
     vaultUrl: (name, dnsSuffix = 'vault.azure.net') => `https://${name}.${dnsSuffix}:${keyVault.port}`,
     accountUrl: (name, dnsSuffix = 'blob.core.windows.net') => `https://${name}.${dnsSuffix}:${storage.port}`,
+    openAiUrl: (name, dnsSuffix = 'openai.azure.com') => `https://${name}.${dnsSuffix}:${openAi.port}`,
     state,
     counters,
     resetCounters() {

@@ -3,6 +3,7 @@
  * takes effect on the next request with no restart (Azurite is re-synced lazily, see azurite.ts).
  */
 import type { Fault } from './faults';
+import type { OpenAiAccount } from './openai';
 
 export type { Fault } from './faults';
 
@@ -157,6 +158,8 @@ export interface WorldState {
   armFault?: Fault;
   /** Delay (ms) before every simulated service answers. */
   latencyMs: number;
+  /** Azure OpenAI resources (test/world/openai.ts). */
+  openAiAccounts?: OpenAiAccount[];
 }
 
 export interface Counters {
