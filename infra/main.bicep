@@ -41,6 +41,9 @@ param storageBlobName string = ''
 @description('Resource group whose role assignments to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>. Grants Reader on it.')
 param armScopeResourceId string = ''
 
+@description('Azure OpenAI resource whose models to list, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>. Grants Cognitive Services OpenAI User on it. Its endpoint is taken as https://<name>.openai.azure.com (the custom subdomain the portal gives a new resource).')
+param azureOpenAIResourceId string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -79,6 +82,7 @@ var roles = {
   reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  cognitiveServicesOpenAIUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
 }
 
 // environment().name → AZURE_CLOUD (the `azCloudName` → `name` pairs of CLOUDS in src/catalog/clouds.ts).
@@ -94,6 +98,13 @@ func idSegment(id string, index int) string => length(split(id, '/')) > index ? 
 
 // The first `count` segments of an ARM id: the vault of a secret id, the account of a container id.
 func idPrefix(id string, count int) string => join(take(split(id, '/'), count), '/')
+
+// Azure OpenAI custom subdomains per cloud (environment() has no suffix for them; src/targets/azureOpenAI/ lists the same).
+var openAiSuffixes = {
+  AzureCloud: 'openai.azure.com'
+  AzureChinaCloud: 'openai.azure.cn'
+  AzureUSGovernment: 'openai.azure.us'
+}
 
 // One row per kind of dependency: the DIAGNOSE_TARGETS entry (shaped like its kind's schema, src/targets/<kind>/), the least
 // role its probe needs (its kind's operation, listed in src/targets/registry.ts) and the scope to grant it on. Adding a kind is one
@@ -150,6 +161,22 @@ var dependencies = [
       name: 'arm'
       kind: 'armResource'
       resourceId: armScopeResourceId
+    }
+  }
+  {
+    configured: !empty(azureOpenAIResourceId)
+    roleDefinitionId: roles.cognitiveServicesOpenAIUser
+    scope: {
+      subscriptionId: idSegment(azureOpenAIResourceId, 2)
+      resourceGroup: idSegment(azureOpenAIResourceId, 4)
+      kind: 'cognitiveServicesAccount'
+      name: idSegment(azureOpenAIResourceId, 8)
+    }
+    target: {
+      name: 'openai'
+      kind: 'azureOpenAI'
+      endpoint: 'https://${toLower(idSegment(azureOpenAIResourceId, 8))}.${openAiSuffixes[environment().name]}'
+      resourceId: azureOpenAIResourceId
     }
   }
 ]

@@ -38,11 +38,13 @@ const OTHER_SUB = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
 const VAULT_ID = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.KeyVault/vaults/kv-app`;
 const ACCOUNT_ID = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stappdata`;
 const RG_ID = `/subscriptions/${SUB}/resourceGroups/rg-app`;
+const OPENAI_ID = `/subscriptions/${SUB}/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts/OAI-Orders`;
 const EVERY_DEPENDENCY = {
   keyVaultSecretResourceId: `${VAULT_ID}/secrets/app-secret`,
   storageContainerResourceId: `${ACCOUNT_ID}/blobServices/default/containers/data`,
   storageBlobName: 'hello.txt',
   armScopeResourceId: RG_ID,
+  azureOpenAIResourceId: OPENAI_ID,
 };
 
 function evaluator(params: Record<string, unknown>, cloud: keyof typeof ARM_ENVIRONMENTS = 'AzurePublicCloud') {
@@ -172,10 +174,10 @@ describe('role ids', () => {
 
   it('names each assignment after (scope, principal, role) and declares the principal a ServicePrincipal', () => {
     const assignments = access.resources.filter((r) => r.ref.startsWith('Microsoft.Authorization/roleAssignments@'));
-    expect(assignments).toHaveLength(4);
+    expect(assignments).toHaveLength(5);
     for (const a of assignments) {
       const name = show(a.body.props.find((p) => p.key === 'name')!.value);
-      expect(name).toMatch(/^guid\((vault\.id|account\.id|component\.id|resourceGroup\(\)\.id), principalId, roleDefinitionId\)$/);
+      expect(name).toMatch(/^guid\((vault\.id|account\.id|component\.id|cognitiveAccount\.id|resourceGroup\(\)\.id), principalId, roleDefinitionId\)$/);
       expect(show(a.body.props.find((p) => p.key === 'properties')!.value)).toBe('assignment');
     }
     expect(objectAt(access.vars.get('assignment')).props.map((p) => [p.key, show(p.value)])).toEqual([
@@ -207,6 +209,7 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
         resourceId: ACCOUNT_ID,
       },
       { name: 'arm', kind: 'armResource', resourceId: RG_ID },
+      { name: 'openai', kind: 'azureOpenAI', endpoint: 'https://oai-orders.openai.azure.com', resourceId: OPENAI_ID },
     ]);
     expect(show(objectAt(main.vars.get('diagnoseSettings')).props.find((p) => p.key === 'DIAGNOSE_TARGETS')!.value)).toBe('string(diagnoseTargets)');
   });
@@ -239,6 +242,7 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'vault', name: 'kv-app' },
       { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'resourceGroup', name: 'rg-app' },
+      { subscriptionId: SUB, resourceGroup: 'rg-ai', kind: 'cognitiveServicesAccount', name: 'OAI-Orders' },
     ]);
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.source)).toBe('configuredDependencies');
@@ -259,6 +263,8 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       const [kv, blob] = settings.targets as [Extract<Target, { kind: 'keyVaultSecret' }>, Extract<Target, { kind: 'storageBlob' }>];
       expect(new URL(kv.vaultUrl).host).toBe(`kv-app.${CLOUDS[cloud].dnsSuffixes.keyVaultSecret}`);
       expect(new URL(blob.accountUrl).host).toBe(`stappdata.${CLOUDS[cloud].dnsSuffixes.storageBlob}`);
+      const openai = settings.targets.find((t) => t.kind === 'azureOpenAI') as Extract<Target, { kind: 'azureOpenAI' }>;
+      expect(new URL(openai.endpoint).host).toBe(`oai-orders.${CLOUDS[cloud].dnsSuffixes.azureOpenAI}`);
     }
   });
 
@@ -295,7 +301,7 @@ describe('alongside the workload', () => {
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.condition!)).toBe('!diagnoseAsWorkload');
     // The targets are still diagnosed: only the grants are skipped.
-    expect(e.variable('diagnoseTargets')).toHaveLength(3);
+    expect(e.variable('diagnoseTargets')).toHaveLength(4);
     const workload = main.resources.find((r) => r.name === 'workloadIdentity')!;
     expect(workload.existing).toBe(true);
     expect(show(workload.condition!)).toBe('diagnoseAsWorkload');

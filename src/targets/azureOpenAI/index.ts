@@ -146,10 +146,16 @@ export const azureOpenAI: TargetKind<AzureOpenAITarget, typeof AzureOpenAITarget
   explain: {
     token_rejected: (ctx) =>
       `Azure OpenAI answered 401${ctx.evidence.message ? ` ("${ctx.evidence.message.split(/\r?\n/)[0]!.slice(0, 300)}")` : ''} without saying which check failed, and the token's claims look right (audience ${ctx.evidence.tokenAudience ?? 'unknown'}, not expired). What remains: a token from a tenant other than the resource's — a managed identity cannot cross tenants — or an endpoint that is not the resource's own custom subdomain.`,
+    propagation_pending: (ctx) =>
+      `A role that covers the operation is assigned, but Azure OpenAI still answers 401 PermissionDenied (its way of saying a data action is missing): the grant has not propagated yet. ${ctx.propagation?.advice ?? 'Role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.'}`,
     resource_not_found: (ctx) =>
       `${ctx.target.endpoint} answered 404 to GET /openai/models: this resource serves no Azure OpenAI API there — a Cognitive Services account of another kind, or an endpoint that points at something else. The token was accepted; no role change will help.`,
   },
   fixes: {
+    token_rejected: ({ target: t }) => [
+      `az account show --subscription ${idOr(t.resourceId?.split('/')[2], (v) => /^[0-9a-f-]{36}$/i.test(v), 'subscription-id')} --query tenantId -o tsv   ${comment('the resource\'s tenant: the token\'s tid must be this one')}`,
+      `az cognitiveservices account show --ids ${resourceIdOr(t.resourceId, lookupId(t))} --query properties.endpoint -o tsv   ${comment(`"endpoint" of target "${t.name}" must be this custom-subdomain endpoint`)}`,
+    ],
     resource_not_found: ({ target: t }) => [
       `az cognitiveservices account show --ids ${resourceIdOr(t.resourceId, lookupId(t))} --query "{kind:kind, endpoint:properties.endpoint}" -o json`,
       comment(`point "endpoint" of target "${t.name}" at an Azure OpenAI (or AI services) resource's endpoint`),
