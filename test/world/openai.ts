@@ -47,6 +47,8 @@ export interface OpenAiAccount {
   fault?: Fault;
   /** Region named in `x-ms-region`. Default `East US`. */
   region?: string;
+  /** Requests this resource received (the world counts; tests read it to see that nothing was retried). */
+  requests?: number;
 }
 
 export interface OpenAiDeps {
@@ -97,6 +99,7 @@ export function startOpenAi(deps: OpenAiDeps): Promise<Service> {
     const host = hostName(req);
     const name = host.split('.')[0] ?? '';
     const account = (deps.state.openAiAccounts ?? []).find((a) => a.name.toLowerCase() === name);
+    if (account) account.requests = (account.requests ?? 0) + 1;
     const baseHeaders: Record<string, string> = {
       'apim-request-id': randomUUID(),
       'x-ms-region': account?.region ?? 'East US',

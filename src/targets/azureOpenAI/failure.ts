@@ -17,8 +17,14 @@ export function openAiFailure(err: unknown, answer: FetchedAnswer | undefined, o
     const inner = opts.deadlineSignal.aborted ? { name: 'AbortError', message: 'aborted' } : (e.cause ?? err);
     return callFailureFromError(inner, opts);
   }
-  const headers = answer?.status === status ? answer.headers : e.headers;
-  const failure = callFailureFromError({ statusCode: status, response: { status, headers, bodyAsText: answer?.status === status ? answer.body : undefined } }, opts);
+  const mine = answer?.status === status ? answer : undefined;
+  const headers = mine ? mine.headers : e.headers;
+  // A body that is not JSON is reported as the other kinds report it (PARSE_ERROR: "could not be parsed", with its start).
+  const unparsed = !!mine?.body.trim() && !isJson(mine.body);
+  const failure = callFailureFromError(
+    { statusCode: status, message: (err as { message?: unknown }).message, ...(unparsed ? { code: 'PARSE_ERROR' } : {}), response: { status, headers, bodyAsText: mine?.body } },
+    opts,
+  );
   const h = headers as { get?: (name: string) => string | null } | undefined;
   const get = (name: string) => h?.get?.(name) ?? undefined;
   // The body's code of a network refusal is just "403"; its policy-id header names the rule (forbidden dialect).
@@ -29,6 +35,15 @@ export function openAiFailure(err: unknown, answer: FetchedAnswer | undefined, o
     ...(failure.retryAfter === undefined && get('retry-after-ms') ? { retryAfter: `${get('retry-after-ms')} ms` } : {}),
     ...openAiCorrelation(headers),
   };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Azure OpenAI's ids: apim-request-id (API Management) on every answer, x-request-id from the model service, else Azure's own. */
