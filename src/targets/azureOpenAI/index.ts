@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { privateLinkFix, resourceIdOr } from '../../advice/commands';
 import { ROLES } from '../../catalog/roles';
-import { comment, idOr } from '../../advice/shell';
+import { comment, idOr, oneLine } from '../../advice/shell';
 import { baseFields, httpsUrl } from '../fields';
 import type { TargetKind } from '../kind';
 
@@ -27,8 +27,8 @@ const endpointField = httpsUrl('https://<custom-subdomain>.openai.azure.com')
     message:
       'a regional endpoint (<region>.api.cognitive.microsoft.com) accepts only keys: Microsoft Entra authentication needs the resource\'s custom subdomain endpoint, like https://<custom-subdomain>.openai.azure.com',
   })
-  .refine((v) => pathOf(v) === '/', {
-    message: 'expected the resource endpoint without a path, like https://<custom-subdomain>.openai.azure.com (the client adds /openai itself)',
+  .refine((v) => bareOrigin(v), {
+    message: 'expected the resource endpoint without a path or query, like https://<custom-subdomain>.openai.azure.com (the client adds /openai itself)',
   });
 
 export const AzureOpenAITargetSchema = z.object({
@@ -54,11 +54,13 @@ function hostOf(url: string): string {
     return '';
   }
 }
-function pathOf(url: string): string {
+/** Nothing after the host but an optional "/": the client appends /openai/… to it. (Not a URL at all: httpsUrl says so.) */
+function bareOrigin(url: string): boolean {
   try {
-    return new URL(url).pathname;
+    const u = new URL(url);
+    return u.pathname === '/' && !u.search && !u.hash;
   } catch {
-    return '/';
+    return true;
   }
 }
 
@@ -91,7 +93,8 @@ export const azureOpenAI: TargetKind<AzureOpenAITarget, typeof AzureOpenAITarget
   },
   // A resource's custom subdomain lives under openai.azure.com (kind OpenAI) or cognitiveservices.azure.com (AI services
   // accounts serve the same /openai API): Private Endpoint DNS zone values (MicrosoftDocs/azure-docs
-  // articles/private-link/private-endpoint-dns.md). China's suffixes are not listed there: unconfirmed.
+  // articles/private-link/private-endpoint-dns.md). That table lists cognitiveservices.azure.us for US Gov and nothing
+  // for China: openai.azure.us, openai.azure.cn and cognitiveservices.azure.cn follow the pattern — unconfirmed.
   hosts: {
     suffixes: { AzurePublicCloud: 'openai.azure.com', AzureChinaCloud: 'openai.azure.cn', AzureUSGovernment: 'openai.azure.us' },
     shape: 'one-label-under',
@@ -145,7 +148,9 @@ export const azureOpenAI: TargetKind<AzureOpenAITarget, typeof AzureOpenAITarget
   },
   explain: {
     token_rejected: (ctx) =>
-      `Azure OpenAI answered 401${ctx.evidence.message ? ` ("${ctx.evidence.message.split(/\r?\n/)[0]!.slice(0, 300)}")` : ''} without saying which check failed, and the token's claims look right (audience ${ctx.evidence.tokenAudience ?? 'unknown'}, not expired). What remains: a token from a tenant other than the resource's — a managed identity cannot cross tenants — or an endpoint that is not the resource's own custom subdomain.`,
+      `Azure OpenAI answered 401${ctx.evidence.message ? ` ("${oneLine(ctx.evidence.message).slice(0, 300)}")` : ''} without saying which check failed${
+        ctx.claims ? `, and the token's claims look right (audience ${ctx.evidence.tokenAudience ?? 'unknown'}, not expired)` : ' (the token\'s claims could not be read)'
+      }. What remains: a token from a tenant other than the resource's — a managed identity cannot cross tenants — or an endpoint that is not the resource's own custom subdomain.`,
     propagation_pending: (ctx) =>
       `A role that covers the operation is assigned, but Azure OpenAI still answers 401 PermissionDenied (its way of saying a data action is missing): the grant has not propagated yet. ${ctx.propagation?.advice ?? 'Role assignments take up to 10 minutes to take effect. Wait and re-run; do not grant a broader role.'}`,
     resource_not_found: (ctx) =>

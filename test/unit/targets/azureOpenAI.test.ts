@@ -94,6 +94,7 @@ describe('azureOpenAI targets', () => {
     expect(configure('https://eastus.api.cognitive.microsoft.com')).toThrow(ConfigError);
     expect(configure('https://eastus.api.cognitive.microsoft.com')).toThrow(/endpoint.*custom subdomain/s);
     expect(configure('https://oai1.openai.azure.com/openai')).toThrow(/without a path/);
+    expect(configure('https://oai1.openai.azure.com/?x=1')).toThrow(/without a path or query/);
     expect(configure('https://oai1.openai.azure.com/')().targets).toHaveLength(1);
   });
 
