@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { AzureOpenAI } from 'openai';
 import { ConfigError, loadSettings, type Target } from '../../../src/config';
 import { classifyCallFailure } from '../../../src/engine/classify';
-import { adHocRefusals } from '../../../src/http/adHocTargets';
+import { adHocRefusals, parseAdHocTargets } from '../../../src/http/adHocTargets';
 import { openAiFailure } from '../../../src/targets/azureOpenAI/failure';
 import type { CallFailure } from '../../../src/wire/callFailure';
 import type { FetchedAnswer } from '../../../src/wire/boundedFetch';
@@ -106,5 +107,35 @@ describe('azureOpenAI targets', () => {
     expect(rules('https://eastus.api.cognitive.microsoft.com')).toEqual(['host-not-allowed']);
     expect(rules('https://a.b.openai.azure.com')).toEqual(['host-not-allowed']);
     expect(adHocRefusals([{ name: 'oai', kind: 'azureOpenAI', endpoint: 'https://oai1.cognitiveservices.azure.us' }], loadSettings({ AZURE_CLOUD: 'AzureUSGovernment' }))).toEqual([]);
+  });
+
+  it('never accepts an ad-hoc endpoint outside one label under either domain, https on 443, whatever the caller sends', () => {
+    const settings = loadSettings({});
+    const url = fc.oneof(
+      fc.webUrl({ withQueryParameters: true, withFragments: true }),
+      fc
+        .tuple(
+          fc.constantFrom('https://', 'http://', 'https://u:p@'),
+          fc.oneof({ arbitrary: fc.stringMatching(/^[a-z0-9-]{1,24}$/), weight: 4 }, fc.domain(), fc.constant('eastus.api.cognitive')),
+          fc.constantFrom('', '.openai.azure.com', '.cognitiveservices.azure.com', '.openai.azure.com.evil.example', '.microsoft.com', '.vault.azure.net'),
+          fc.constantFrom('', ':443', ':8443', '/', '/?sig=x', '.'),
+        )
+        .map((p) => p.join('')),
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(url, (u) => {
+        const r = parseAdHocTargets(JSON.stringify([{ name: 'oai', kind: 'azureOpenAI', endpoint: u }]), settings);
+        if (!r.ok) return [400, 403].includes(r.response.status!);
+        accepted++;
+        const parsed = new URL(u);
+        return (
+          parsed.protocol === 'https:' && !parsed.username && !parsed.search && parsed.port === '' &&
+          /^[a-z0-9-]+\.(openai|cognitiveservices)\.azure\.com$/.test(parsed.hostname)
+        );
+      }),
+      { numRuns: 1000 },
+    );
+    expect(accepted).toBeGreaterThan(10);
   });
 });
