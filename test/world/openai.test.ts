@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { RG_APP, TENANT_ID, USER_IDENTITY, serviceEnv, stageStandardWorld, startWorld, type World } from './index';
 
@@ -52,23 +53,10 @@ const chat = (c, model) => c.chat.completions.create({ model, messages: [{ role:
 })();
 `;
 
-function runChild(env: Record<string, string>): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', SCRIPT], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`child exited ${String(code)} without JSON\nstdout: ${out}\nstderr: ${err}`));
-      }
-    });
-  });
+/** Runs SCRIPT in a fresh Node process with `env` and parses the JSON it prints. */
+async function runChild(env: Record<string, string>): Promise<Record<string, any>> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', SCRIPT], { cwd: REPO_ROOT, env, timeout: 30_000 });
+  return JSON.parse(stdout) as Record<string, any>;
 }
 
 it('answers the real openai client (Azure mode, its own fetch) as Azure OpenAI does', async () => {
