@@ -86,3 +86,19 @@ it.each([
   expect(Date.now() - started).toBeLessThan(20_000);
   expect(service.alive!()).toBe(true);
 }, 60_000);
+
+it('names a certificate the host does not trust as a TLS failure, target_unreachable, as for every other kind', async () => {
+  // The same world without its CA: the TLS handshake to the resource fails before any token is sent.
+  const untrusting = await startService(
+    serviceEnv(world, {
+      DIAGNOSE_TARGETS: JSON.stringify([{ name: 'oai', kind: 'azureOpenAI', endpoint: world.openAiUrl(NAME) }]),
+      NODE_EXTRA_CA_CERTS: undefined,
+    }),
+  );
+  try {
+    const check = checkOf((await untrusting.diagnose()).verdict, 'oai');
+    expect({ cause: check.cause, transport: check.evidence.transport?.kind }).toEqual({ cause: 'target_unreachable', transport: 'tls' });
+  } finally {
+    await untrusting.stop();
+  }
+}, 60_000);
