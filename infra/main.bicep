@@ -64,6 +64,9 @@ param containerRegistryRepository string = ''
 @description('Cosmos DB for NoSQL container to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.DocumentDB/databaseAccounts/<account>/sqlDatabases/<db>/containers/<name>. Grants the Cosmos DB SQL role Cosmos DB Built-in Data Reader on the container (a sqlRoleAssignment, not an Azure role assignment).')
 param cosmosContainerResourceId string = ''
 
+@description('Azure OpenAI resource whose models to list, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>. Grants Cognitive Services OpenAI User on it. Its endpoint is taken as https://<name>.openai.azure.com (the custom subdomain the portal gives a new resource).')
+param azureOpenAIResourceId string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -107,6 +110,7 @@ var roles = {
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
   // A Cosmos DB SQL role definition (every account has it), granted by a sqlRoleAssignment, never a roleAssignment.
   cosmosDbBuiltInDataReader: '00000000-0000-0000-0000-000000000001'
+  cognitiveServicesOpenAIUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
 }
 
 // App Configuration's host suffix per cloud (the appConfiguration kind's hosts in src/targets/appConfiguration/):
@@ -137,6 +141,13 @@ func idSegment(id string, index int) string => length(split(id, '/')) > index ? 
 
 // The first `count` segments of an ARM id: the vault of a secret id, the account of a container id.
 func idPrefix(id string, count int) string => join(take(split(id, '/'), count), '/')
+
+// Azure OpenAI custom subdomains per cloud (environment() has no suffix for them; src/targets/azureOpenAI/ lists the same).
+var openAiSuffixes = {
+  AzureCloud: 'openai.azure.com'
+  AzureChinaCloud: 'openai.azure.cn'
+  AzureUSGovernment: 'openai.azure.us'
+}
 
 // One row per kind of dependency: the DIAGNOSE_TARGETS entry (shaped like its kind's schema, src/targets/<kind>/), the least
 // role its probe needs (its kind's operation, listed in src/targets/registry.ts) and the scope to grant it on. Adding a kind is one
@@ -271,6 +282,22 @@ var dependencies = [
       database: idSegment(cosmosContainerResourceId, 10)
       container: idSegment(cosmosContainerResourceId, 12)
       resourceId: idPrefix(cosmosContainerResourceId, 9)
+    }
+  }
+  {
+    configured: !empty(azureOpenAIResourceId)
+    roleDefinitionId: roles.cognitiveServicesOpenAIUser
+    scope: {
+      subscriptionId: idSegment(azureOpenAIResourceId, 2)
+      resourceGroup: idSegment(azureOpenAIResourceId, 4)
+      kind: 'cognitiveServicesAccount'
+      name: idSegment(azureOpenAIResourceId, 8)
+    }
+    target: {
+      name: 'openai'
+      kind: 'azureOpenAI'
+      endpoint: 'https://${toLower(idSegment(azureOpenAIResourceId, 8))}.${openAiSuffixes[environment().name]}'
+      resourceId: azureOpenAIResourceId
     }
   }
 ]

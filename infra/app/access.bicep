@@ -9,18 +9,19 @@ param principalId string
 @description('GUID of a built-in role, taken from the `roles` table in main.bicep (held to src/catalog/roles.ts by test/unit/infra.test.ts).')
 param roleDefinitionId string
 
-@description('Kind of scope: the vault, the storage account, the Application Insights component, this resource group itself, the App Configuration store, or the container registry.')
+@description('Kind of scope: the vault, the storage account, the Application Insights component, this resource group itself, the App Configuration store, the container registry, or the Cognitive Services (Azure OpenAI) account.')
 @allowed([
   'vault'
   'storageAccount'
   'resourceGroup'
   'configurationStore'
   'containerRegistry'
+  'cognitiveServicesAccount'
   'applicationInsights'
 ])
 param scopeKind string
 
-@description('Name of the vault, storage account, component, configuration store or registry; for a resource group, its own name.')
+@description('Name of the vault, storage account, component, configuration store, registry or Cognitive Services account; for a resource group, its own name.')
 param scopeName string
 
 // Declared for every kind but only referenced as the scope of the matching assignment: an `existing` reference is
@@ -42,6 +43,10 @@ resource store 'Microsoft.AppConfiguration/configurationStores@2024-05-01' exist
 }
 
 resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {
+  name: scopeName
+}
+
+resource cognitiveAccount 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
   name: scopeName
 }
 
@@ -79,6 +84,12 @@ resource onRegistry 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (s
   properties: assignment
 }
 
+resource onCognitiveAccount 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'cognitiveServicesAccount') {
+  name: guid(cognitiveAccount.id, principalId, roleDefinitionId)
+  scope: cognitiveAccount
+  properties: assignment
+}
+
 resource onResourceGroup 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'resourceGroup') {
   name: guid(resourceGroup().id, principalId, roleDefinitionId)
   properties: assignment
@@ -97,5 +108,6 @@ var scopeIds = {
   resourceGroup: resourceGroup().id
   configurationStore: store.id
   containerRegistry: registry.id
+  cognitiveServicesAccount: cognitiveAccount.id
 }
 output scopeId string = scopeIds[scopeKind]

@@ -1,4 +1,4 @@
-import { forbiddenCode, kindOf, targetAudienceAccepted } from '../targets/registry';
+import { forbiddenCode, kindOf, targetAudienceAccepted, unauthorizedCode } from '../targets/registry';
 import type { Settings, Target } from '../config';
 import type { CallFailure } from '../wire/callFailure';
 import type { Cause, Claims, Transport } from '../verdict';
@@ -101,7 +101,9 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
   const own = kindOf(input.target.kind).classify?.(failure);
   if (own) return own;
   const status = failure.httpStatus ?? 0;
-  if (status === 401) return authenticationCause(input);
+  // A 401 is authentication, unless the kind's dialect says its code is a refusal of another kind (Azure OpenAI's
+  // PermissionDenied: a missing data action, answered with 401).
+  if (status === 401) return unauthorizedCode(input.target.kind, failure.errorCode, failure.innerErrorCode)?.cause ?? authenticationCause(input);
   if (status === 403) {
     // Storage answers some token failures with 403 AuthenticationFailed: a 403 that is authentication, not a role.
     if (failure.errorCode === 'AuthenticationFailed' || failure.errorCode === 'InvalidAuthenticationInfo') return authenticationCause(input);

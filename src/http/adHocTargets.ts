@@ -51,9 +51,11 @@ function serviceHostPattern(cloud: Cloud, kind: TargetKind): string {
 
 /** Exactly one label under the service's suffix (`kv1.vault.azure.net`), or exactly its host (the ARM endpoint's). */
 function isServiceHost(cloud: Cloud, kind: TargetKind, hostname: string): boolean {
-  const suffix = cloud.dnsSuffixes[kind];
-  if (kindOf(kind).hosts.shape === 'exactly') return hostname === suffix;
-  return hostname.endsWith(`.${suffix}`) && /^[a-z0-9-]+$/.test(hostname.slice(0, -suffix.length - 1));
+  const hosts = kindOf(kind).hosts;
+  // A service may live under more than one domain (hosts.alsoSuffixes): each is held to the same shape.
+  return [cloud.dnsSuffixes[kind], ...(hosts.alsoSuffixes?.[cloud.name] ?? [])].some((suffix) =>
+    hosts.shape === 'exactly' ? hostname === suffix : hostname.endsWith(`.${suffix}`) && /^[a-z0-9-]+$/.test(hostname.slice(0, -suffix.length - 1)),
+  );
 }
 
 const KINDS = KIND_NAMES;

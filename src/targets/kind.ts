@@ -127,7 +127,16 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   /** The audiences the service accepts in each cloud; the first is the one a token is requested for. */
   audiences: Readonly<Record<CloudName, readonly [string, ...string[]]>>;
   /** The service's host suffix in each cloud, and whether a target's host is one label under it or exactly it. */
-  hosts: { suffixes: Readonly<Record<CloudName, string>>; shape: 'one-label-under' | 'exactly' };
+  hosts: {
+    suffixes: Readonly<Record<CloudName, string>>;
+    shape: 'one-label-under' | 'exactly';
+    /**
+     * Further suffixes of the same service in each cloud, for a service reachable under more than one domain (Azure
+     * OpenAI: `<name>.openai.azure.com` and `<name>.cognitiveservices.azure.com` are both a resource's custom subdomain).
+     * The ad-hoc host policy accepts a host under any of them, with the same shape. Optional; most services have one.
+     */
+    alsoSuffixes?: Readonly<Partial<Record<CloudName, readonly string[]>>>;
+  };
   /** The field that holds the URL the token is sent to (what the ad-hoc host policy checks). */
   urlField: string;
   /** The URL the probe calls: the URL field, or a configured default (ARM; Graph: the cloud's). */
@@ -161,6 +170,13 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   };
   /** The error dialect: a 403's service code (the inner code first) → cause. Unknown codes fall back in the engine. */
   forbidden: Readonly<Record<string, ForbiddenCode>>;
+  /**
+   * A 401's service code (the inner code first) that is NOT an authentication failure, → its cause. For a service that
+   * answers an authorization refusal with 401: Azure OpenAI says a missing data action with 401 `PermissionDenied`
+   * ("The principal … lacks the required data action …"), which is role_missing, not a rejected token. Optional: a 401
+   * whose code is not listed here is read as authentication, as for every other kind.
+   */
+  unauthorized?: Readonly<Record<string, ForbiddenCode>>;
   /** Explanations the kind words itself (the shared catalog's wording otherwise). */
   explain?: Partial<Record<Cause, (ctx: KindContext<T>) => string>>;
   /** Fix commands per cause the kind knows better than the shared catalog (az; values quoted for bash). */

@@ -9,12 +9,13 @@ import { appConfiguration } from './appConfiguration';
 import { microsoftGraph } from './microsoftGraph';
 import { containerRegistry } from './containerRegistry';
 import { cosmosDb } from './cosmosDb';
+import { azureOpenAI } from './azureOpenAI';
 
 /**
  * THE list of target kinds. Adding a kind is its folder under src/targets/ and one line here; the settings schema,
  * the verdict's kind enum, dispatch, nouns, health component types and the README's tables derive from this list.
  */
-export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb] as const;
+export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb, azureOpenAI] as const;
 
 type Kinds = typeof KINDS;
 
@@ -84,8 +85,17 @@ export function leastRoleOf(target: BaseTarget): BuiltInRole {
 /** A 403's row in the kind's error dialect, by the code the service answered (the inner code first). */
 export function forbiddenCode(kind: TargetKindName, errorCode: string | undefined, innerErrorCode: string | undefined, message?: string): ForbiddenCode | undefined {
   const k = kindOf(kind);
-  const table = k.forbidden;
-  const key = k.forbiddenKey?.({ errorCode, innerErrorCode, message });
+  return rowIn(k.forbidden, k.forbiddenKey?.({ errorCode, innerErrorCode, message }), errorCode, innerErrorCode);
+}
+
+/** A 401's row in the kind's `unauthorized` dialect (a 401 that is not authentication), if the kind has one. */
+export function unauthorizedCode(kind: TargetKindName, errorCode: string | undefined, innerErrorCode: string | undefined): ForbiddenCode | undefined {
+  const table = kindOf(kind).unauthorized;
+  return table ? rowIn(table, undefined, errorCode, innerErrorCode) : undefined;
+}
+
+/** The row of a dialect table: a kind's own key first, then the inner code, then the code. */
+function rowIn(table: Readonly<Record<string, ForbiddenCode>>, key: string | undefined, errorCode: string | undefined, innerErrorCode: string | undefined): ForbiddenCode | undefined {
   for (const code of [key, innerErrorCode, errorCode]) if (code && Object.hasOwn(table, code)) return table[code];
   return undefined;
 }

@@ -42,6 +42,7 @@ const RG_ID = `/subscriptions/${SUB}/resourceGroups/rg-app`;
 const STORE_ID = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.AppConfiguration/configurationStores/appcs-app`;
 const REGISTRY_ID = `/subscriptions/${SUB}/resourceGroups/rg-images/providers/Microsoft.ContainerRegistry/registries/acrapp`;
 const COSMOS_ID = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-app`;
+const OPENAI_ID = `/subscriptions/${SUB}/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts/OAI-Orders`;
 const EVERY_DEPENDENCY = {
   keyVaultSecretResourceId: `${VAULT_ID}/secrets/app-secret`,
   storageContainerResourceId: `${ACCOUNT_ID}/blobServices/default/containers/data`,
@@ -53,6 +54,7 @@ const EVERY_DEPENDENCY = {
   containerRegistryResourceId: REGISTRY_ID,
   containerRegistryRepository: 'app/api',
   cosmosContainerResourceId: `${COSMOS_ID}/sqlDatabases/app/containers/orders`,
+  azureOpenAIResourceId: OPENAI_ID,
 };
 /** Parameters that refine a dependency rather than configure one. */
 const REFINEMENTS = ['storageBlobName', 'appConfigurationKey', 'appConfigurationLabel', 'containerRegistryRepository'];
@@ -184,10 +186,10 @@ describe('role ids', () => {
 
   it('names each assignment after (scope, principal, role) and declares the principal a ServicePrincipal', () => {
     const assignments = access.resources.filter((r) => r.ref.startsWith('Microsoft.Authorization/roleAssignments@'));
-    expect(assignments).toHaveLength(6);
+    expect(assignments).toHaveLength(7);
     for (const a of assignments) {
       const name = show(a.body.props.find((p) => p.key === 'name')!.value);
-      expect(name).toMatch(/^guid\((vault\.id|account\.id|component\.id|resourceGroup\(\)\.id|store\.id|registry\.id), principalId, roleDefinitionId\)$/);
+      expect(name).toMatch(/^guid\((vault\.id|account\.id|component\.id|resourceGroup\(\)\.id|store\.id|registry\.id|cognitiveAccount\.id), principalId, roleDefinitionId\)$/);
       expect(show(a.body.props.find((p) => p.key === 'properties')!.value)).toBe('assignment');
     }
     expect(objectAt(access.vars.get('assignment')).props.map((p) => [p.key, show(p.value)])).toEqual([
@@ -253,6 +255,7 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { name: 'appconfig', kind: 'appConfiguration', endpoint: 'https://appcs-app.azconfig.io', resourceId: STORE_ID, key: 'App:Greeting', label: 'prod' },
       { name: 'registry', kind: 'containerRegistry', endpoint: 'https://acrapp.azurecr.io', repository: 'app/api', resourceId: REGISTRY_ID },
       { name: 'cosmos', kind: 'cosmosDb', accountEndpoint: 'https://cosmos-app.documents.azure.com', database: 'app', container: 'orders', resourceId: COSMOS_ID },
+      { name: 'openai', kind: 'azureOpenAI', endpoint: 'https://oai-orders.openai.azure.com', resourceId: OPENAI_ID },
     ]);
     expect(show(objectAt(main.vars.get('diagnoseSettings')).props.find((p) => p.key === 'DIAGNOSE_TARGETS')!.value)).toBe('string(diagnoseTargets)');
   });
@@ -302,10 +305,11 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'configurationStore', name: 'appcs-app' },
       { subscriptionId: SUB, resourceGroup: 'rg-images', kind: 'containerRegistry', name: 'acrapp' },
       { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'cosmosAccount', name: 'cosmos-app' },
+      { subscriptionId: SUB, resourceGroup: 'rg-ai', kind: 'cognitiveServicesAccount', name: 'OAI-Orders' },
     ]);
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.source)).toBe('rbacDependencies');
-    expect((evaluator(EVERY_DEPENDENCY).variable('rbacDependencies') as Row[]).map((r) => r.scope.kind)).toEqual(['vault', 'storageAccount', 'resourceGroup', 'configurationStore', 'containerRegistry']);
+    expect((evaluator(EVERY_DEPENDENCY).variable('rbacDependencies') as Row[]).map((r) => r.scope.kind)).toEqual(['vault', 'storageAccount', 'resourceGroup', 'configurationStore', 'containerRegistry', 'cognitiveServicesAccount']);
     expect(show(loop.body.props.find((p) => p.key === 'scope')!.value)).toBe('resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)');
     // Every dependency kind, plus the component the host's telemetry goes to.
     expect(show(access.params.get('scopeKind')!.decorators.find((d) => d.name === 'allowed')!.args[0]!)).toBe(
@@ -326,6 +330,7 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       expect(new URL(of('appConfiguration').endpoint).host).toBe(`appcs-app.${CLOUDS[cloud].dnsSuffixes.appConfiguration}`);
       expect(new URL(of('containerRegistry').endpoint).host).toBe(`acrapp.${CLOUDS[cloud].dnsSuffixes.containerRegistry}`);
       expect(new URL(of('cosmosDb').accountEndpoint).host).toBe(`cosmos-app.${CLOUDS[cloud].dnsSuffixes.cosmosDb}`);
+      expect(new URL(of('azureOpenAI').endpoint).host).toBe(`oai-orders.${CLOUDS[cloud].dnsSuffixes.azureOpenAI}`);
     }
   });
 

@@ -16,6 +16,7 @@ import { appRolesAt, startGraph } from './graph';
 import { startIdentityEndpoint } from './identityEndpoint';
 import { startKeyVault } from './keyVault';
 import type { Account, AppRoleAssignment, Assignment, Counters, Identity, WorldState } from './model';
+import { startOpenAi } from './openai';
 import { newAssignment, normalizeScope, resolveRole } from './rbac';
 import type { Service } from './service';
 import { startStorageFront } from './storageFront';
@@ -43,6 +44,7 @@ export type {
   CosmosContainer,
   CosmosSqlAssignment,
 } from './model';
+export type { OpenAiAccount } from './openai';
 export type { TokenClaims } from './tokens';
 export { decodeJwt } from './tokens';
 
@@ -71,7 +73,7 @@ export interface World {
   readonly armEndpoint: string;
   /** Entra for the workload-identity exchange: `https://login.microsoftonline.com:<port>` (AZURE_AUTHORITY_HOST). */
   readonly authorityHost: string;
-  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number; appConfiguration: number; containerRegistry: number; cosmos: number };
+  readonly ports: { identity: number; keyVault: number; storage: number; arm: number; entra: number; appConfiguration: number; containerRegistry: number; cosmos: number; openAi: number };
   /**
    * The identity server's base for host `name` of `state.hosts` (which it creates, empty, if missing):
    * `http://127.0.0.1:<port>/hosts/<name>` — append `/msi/token`, `/metadata/identity/oauth2/token` (or use it as
@@ -97,6 +99,8 @@ export interface World {
   registryUrl(name: string, dnsSuffix?: string): string;
   /** `https://<name>.documents.azure.com:<port>` (or another cloud's suffix). */
   cosmosUrl(name: string, dnsSuffix?: string): string;
+  /** `https://<name>.openai.azure.com:<port>` (or `cognitiveservices.azure.com`, another cloud's suffix). */
+  openAiUrl(name: string, dnsSuffix?: string): string;
   readonly state: WorldState;
   readonly counters: Counters;
   resetCounters(): void;
@@ -158,6 +162,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     configStores: [],
     graph: { tenantId: '', servicePrincipalId: randomUUID(), appRoleAssignments: [], users: [], groups: [], applications: [] },
     cosmos: { accounts: [], sqlAssignments: [] },
+    openAiAccounts: [],
   };
   const counters = emptyCounters();
   const mintedTokens: string[] = [];
@@ -210,7 +215,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, graph: Service, containerRegistry: Service, cosmos: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, graph: Service, containerRegistry: Service, cosmos: Service, openAi: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -230,6 +235,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(containerRegistry);
     cosmos = await startCosmos({ state, tls, nowMs });
     services.push(cosmos);
+    openAi = await startOpenAi({ state, tls, nowMs });
+    services.push(openAi);
   } catch (err) {
     await stopAll();
     throw err;
@@ -245,7 +252,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     imdsHost: `http://127.0.0.1:${identity.port}`,
     armEndpoint: `https://management.azure.com:${arm.port}`,
     authorityHost: `https://login.microsoftonline.com:${entra.port}`,
-    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port, appConfiguration: appConfiguration.port, containerRegistry: containerRegistry.port, cosmos: cosmos.port },
+    ports: { identity: identity.port, keyVault: keyVault.port, storage: storage.port, arm: arm.port, entra: entra.port, appConfiguration: appConfiguration.port, containerRegistry: containerRegistry.port, cosmos: cosmos.port, openAi: openAi.port },
     hostBase(name) {
       state.hosts[name] ??= { attached: [] };
       return `http://127.0.0.1:${identity.port}/hosts/${encodeURIComponent(name)}`;
@@ -282,6 +289,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     accountUrl: (name, dnsSuffix = 'blob.core.windows.net') => `https://${name}.${dnsSuffix}:${storage.port}`,
     registryUrl: (name, dnsSuffix = 'azurecr.io') => `https://${name}.${dnsSuffix}:${containerRegistry.port}`,
     cosmosUrl: (name, dnsSuffix = 'documents.azure.com') => `https://${name}.${dnsSuffix}:${cosmos.port}`,
+    openAiUrl: (name, dnsSuffix = 'openai.azure.com') => `https://${name}.${dnsSuffix}:${openAi.port}`,
     state,
     counters,
     resetCounters() {

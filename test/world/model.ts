@@ -3,6 +3,7 @@
  * takes effect on the next request with no restart (Azurite is re-synced lazily, see azurite.ts).
  */
 import type { Fault } from './faults';
+import type { OpenAiAccount } from './openai';
 
 export type { Fault } from './faults';
 
@@ -218,6 +219,8 @@ export interface WorldState {
   graph: GraphState;
   /** Cosmos DB accounts and their SQL role assignments (test/world/cosmos.ts). */
   cosmos: CosmosState;
+  /** Azure OpenAI resources (test/world/openai.ts). */
+  openAiAccounts?: OpenAiAccount[];
 }
 
 export interface Counters {

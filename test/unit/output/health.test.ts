@@ -43,9 +43,9 @@ describe('the health+json body', () => {
     expect(HealthSchema.parse(JSON.parse(fail.body as string)).status).toBe('fail');
   });
 
-  it('documents each kind as a datastore or a system', () => {
+  it('documents each kind with one of the draft\'s predefined component types', () => {
     expect(Object.keys(COMPONENT_TYPES).sort()).toEqual([...KIND_NAMES].sort());
-    expect(Object.values(COMPONENT_TYPES).every((t) => t === 'datastore' || t === 'system')).toBe(true);
+    expect(Object.values(COMPONENT_TYPES).every((t) => ['datastore', 'system', 'component'].includes(t))).toBe(true);
     expect(COMPONENT_TYPES).toMatchObject({ keyVaultSecret: 'datastore', storageBlob: 'datastore', armResource: 'system', microsoftGraph: 'system' });
   });
 });
