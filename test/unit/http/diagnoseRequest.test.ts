@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type { Target } from '../../../src/config';
 import { parseDiagnoseRequest } from '../../../src/http/diagnoseRequest';
 import { ProblemSchema } from '../../../src/http/problem';
+import { kindOf } from '../../../src/targets/registry';
 import { settingsFor } from '../fixtures/settings';
 
 /** The request parser over arbitrary input, many more runs than the HTTP-level properties can afford. */
@@ -18,7 +19,8 @@ const query = fc.array(fc.tuple(fc.oneof(fc.constantFrom('target', 'format'), te
 const body = fc.oneof(fc.constant(''), fc.string({ maxLength: 200 }), fc.json(), fc.constantFrom('[{"name":"x","kind":"keyVaultSecret","vaultUrl":"https://kv2.vault.azure.net","secretName":"s"}]', '[{"kind":"toString"}]'));
 
 function serviceHost(t: Target): boolean {
-  const url = t.kind === 'keyVaultSecret' ? t.vaultUrl : t.kind === 'storageBlob' ? t.accountUrl : t.endpoint ?? 'https://management.azure.com';
+  // Whatever the kind, the URL its token goes to (ARM: the target's endpoint, else the default one).
+  const url = kindOf(t).endpoint(t, { armEndpoint: 'https://management.azure.com' });
   return /^[a-z0-9-]+\.(vault\.azure\.net|blob\.core\.windows\.net)$|^management\.azure\.com$/.test(new URL(url).host);
 }
 
