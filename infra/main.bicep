@@ -41,6 +41,12 @@ param storageBlobName string = ''
 @description('Resource group whose role assignments to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>. Grants Reader on it.')
 param armScopeResourceId string = ''
 
+@description('Storage queue to peek (never dequeue), by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<account>/queueServices/default/queues/<name>. Grants Storage Queue Data Reader on the account.')
+param storageQueueResourceId string = ''
+
+@description('Storage table to query one entity of, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<account>/tableServices/default/tables/<name> (or the account id alone: list its tables). Grants Storage Table Data Reader on the account.')
+param storageTableResourceId string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -79,6 +85,8 @@ var roles = {
   reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  storageQueueDataReader: '19e7f393-937e-4f77-808e-94535e297925'
+  storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
 }
 
 // environment().name → AZURE_CLOUD (the `azCloudName` → `name` pairs of CLOUDS in src/catalog/clouds.ts).
@@ -151,6 +159,43 @@ var dependencies = [
       kind: 'armResource'
       resourceId: armScopeResourceId
     }
+  }
+  {
+    configured: !empty(storageQueueResourceId)
+    roleDefinitionId: roles.storageQueueDataReader
+    scope: {
+      subscriptionId: idSegment(storageQueueResourceId, 2)
+      resourceGroup: idSegment(storageQueueResourceId, 4)
+      kind: 'storageAccount'
+      name: idSegment(storageQueueResourceId, 8)
+    }
+    target: {
+      name: 'queues'
+      kind: 'storageQueue'
+      accountUrl: 'https://${idSegment(storageQueueResourceId, 8)}.queue.${environment().suffixes.storage}'
+      queueName: idSegment(storageQueueResourceId, 12)
+      resourceId: idPrefix(storageQueueResourceId, 9)
+    }
+  }
+  {
+    configured: !empty(storageTableResourceId)
+    roleDefinitionId: roles.storageTableDataReader
+    scope: {
+      subscriptionId: idSegment(storageTableResourceId, 2)
+      resourceGroup: idSegment(storageTableResourceId, 4)
+      kind: 'storageAccount'
+      name: idSegment(storageTableResourceId, 8)
+    }
+    // tableName must be absent, not empty, when the id names the account alone: the probe then lists the tables.
+    target: union(
+      {
+        name: 'tables'
+        kind: 'storageTable'
+        accountUrl: 'https://${idSegment(storageTableResourceId, 8)}.table.${environment().suffixes.storage}'
+        resourceId: idPrefix(storageTableResourceId, 9)
+      },
+      empty(idSegment(storageTableResourceId, 12)) ? {} : { tableName: idSegment(storageTableResourceId, 12) }
+    )
   }
 ]
 

@@ -43,6 +43,8 @@ const EVERY_DEPENDENCY = {
   storageContainerResourceId: `${ACCOUNT_ID}/blobServices/default/containers/data`,
   storageBlobName: 'hello.txt',
   armScopeResourceId: RG_ID,
+  storageQueueResourceId: `${ACCOUNT_ID}/queueServices/default/queues/jobs`,
+  storageTableResourceId: `${ACCOUNT_ID}/tableServices/default/tables/orders`,
 };
 
 function evaluator(params: Record<string, unknown>, cloud: keyof typeof ARM_ENVIRONMENTS = 'AzurePublicCloud') {
@@ -207,6 +209,8 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
         resourceId: ACCOUNT_ID,
       },
       { name: 'arm', kind: 'armResource', resourceId: RG_ID },
+      { name: 'queues', kind: 'storageQueue', accountUrl: 'https://stappdata.queue.core.windows.net', queueName: 'jobs', resourceId: ACCOUNT_ID },
+      { name: 'tables', kind: 'storageTable', accountUrl: 'https://stappdata.table.core.windows.net', tableName: 'orders', resourceId: ACCOUNT_ID },
     ]);
     expect(show(objectAt(main.vars.get('diagnoseSettings')).props.find((p) => p.key === 'DIAGNOSE_TARGETS')!.value)).toBe('string(diagnoseTargets)');
   });
@@ -215,6 +219,12 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
     const targets = evaluator({ ...EVERY_DEPENDENCY, storageBlobName: '' }).variable('diagnoseTargets') as Record<string, unknown>[];
     expect(targets[1]).not.toHaveProperty('blobName');
     expect(loadSettings({ DIAGNOSE_TARGETS: JSON.stringify(targets) }).targets[1]).toMatchObject({ kind: 'storageBlob', container: 'data' });
+  });
+
+  it('leaves tableName out when the table id names the account alone (the probe then lists its tables)', () => {
+    const targets = evaluator({ storageTableResourceId: ACCOUNT_ID }).variable('diagnoseTargets') as Record<string, unknown>[];
+    expect(targets).toEqual([{ name: 'tables', kind: 'storageTable', accountUrl: 'https://stappdata.table.core.windows.net', resourceId: ACCOUNT_ID }]);
+    expect(loadSettings({ DIAGNOSE_TARGETS: JSON.stringify(targets) }).targets[0]).not.toHaveProperty('tableName');
   });
 
   it('writes an empty list and grants nothing when no dependency is configured', () => {
@@ -239,6 +249,8 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'vault', name: 'kv-app' },
       { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'resourceGroup', name: 'rg-app' },
+      { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
+      { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
     ]);
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.source)).toBe('configuredDependencies');
@@ -295,7 +307,7 @@ describe('alongside the workload', () => {
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.condition!)).toBe('!diagnoseAsWorkload');
     // The targets are still diagnosed: only the grants are skipped.
-    expect(e.variable('diagnoseTargets')).toHaveLength(3);
+    expect(e.variable('diagnoseTargets')).toHaveLength(Object.keys(EVERY_DEPENDENCY).length - 1);
     const workload = main.resources.find((r) => r.name === 'workloadIdentity')!;
     expect(workload.existing).toBe(true);
     expect(show(workload.condition!)).toBe('diagnoseAsWorkload');
