@@ -90,7 +90,7 @@ export interface World {
   grant(principalId: string, roleKeyOrId: RoleKey | string, scope: string, opts?: GrantOptions): Assignment;
   /** Removes one assignment by id, or every assignment of a principal (optionally of one role, at one scope). */
   revoke(assignmentIdOrPrincipalId: string, roleKeyOrId?: RoleKey | string, scope?: string): number;
-  /** Every secret value in every vault: what must never appear in the service's output. */
+  /** Every secret value in every vault, queue message text and table entity property: what must never appear in the service's output. */
   secretValues(): string[];
   /** A loopback port nothing listens on (bound, read, closed): connecting to it is refused. */
   closedPort(): Promise<number>;
@@ -262,7 +262,14 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       state.assignments.splice(0, state.assignments.length, ...kept);
       return before - kept.length;
     },
-    secretValues: () => state.vaults.flatMap((v) => Object.values(v.secrets)),
+    secretValues: () => [
+      ...state.vaults.flatMap((v) => Object.values(v.secrets)),
+      // Data values a probe reads past but must never return: queue message texts, table entity properties (not keys).
+      ...state.accounts.flatMap((a) => [
+        ...Object.values(a.queues ?? {}).flat(),
+        ...Object.values(a.tables ?? {}).flat().flatMap(({ PartitionKey: _p, RowKey: _r, ...props }) => Object.values(props)),
+      ]),
+    ],
     closedPort: () =>
       new Promise<number>((resolve, reject) => {
         const probe = net.createServer();
