@@ -1,5 +1,7 @@
-import { ConfigError, loadSettings } from '../../../src/config';
+import { CAUSE_CATALOG, explainCause, type CauseContext } from '../../../src/advice/causes';
+import { ConfigError, loadSettings, type Target } from '../../../src/config';
 import { kindOf } from '../../../src/targets/registry';
+import { settingsFor } from '../fixtures/settings';
 
 /** The settings of the queue and table kinds: Storage's naming rules, and errors that name the bad field. */
 function problemsOf(target: Record<string, unknown>): { setting: string; expected: string }[] {
@@ -61,5 +63,24 @@ describe('scopes and fixes', () => {
       expect(fix).toContain(`privatelink.${service}.core.windows.net`);
       expect(fix).toContain('--account-name st1 ');
     }
+  });
+});
+
+describe('explanations', () => {
+  const settings = settingsFor();
+  const ctx = (target: Target): CauseContext => ({ target, settings, hostKind: 'functions', evidence: {}, expectedAudience: 'https://storage.azure.com/', stage: 'call' });
+
+  it('tells a queue\'s consumer that the probe only peeks and a dequeue needs Message Processor or Contributor', () => {
+    const target = loadSettings({ DIAGNOSE_TARGETS: JSON.stringify([queue]) }).targets[0]!;
+    for (const cause of ['authorized', 'role_missing'] as const) {
+      const text = explainCause(cause, ctx(target));
+      expect(text).toContain(CAUSE_CATALOG[cause].explain(ctx(target)));
+      expect(text).toMatch(/only peeks.*Storage Queue Data Message Processor.*Storage Queue Data Contributor/);
+    }
+  });
+
+  it('adds nothing to a table\'s explanations: the catalog\'s wording holds', () => {
+    const target = loadSettings({ DIAGNOSE_TARGETS: JSON.stringify([table]) }).targets[0]!;
+    expect(explainCause('role_missing', ctx(target))).toBe(CAUSE_CATALOG.role_missing.explain(ctx(target)));
   });
 });
