@@ -4,7 +4,8 @@ import { trimSlash, type PathTarget, type TargetKind } from './criticalPath';
 
 /**
  * The bench's own healthy targets, added to the canonical world: three vaults, three storage accounts and three ARM
- * scopes, every one authorized for both identities. Each Key Vault and Storage target has a host of its own, so the
+ * scopes (the 9-target size), plus a queue and a table on accounts of their own (calibrated, not in the sizes), every
+ * one authorized for both identities. Each Key Vault and Storage target has a host of its own, so the
  * world's per-host counters attribute every request to exactly one target (and a per-host concurrency limit never
  * serialises the 9-target diagnose).
  */
@@ -66,6 +67,23 @@ export async function stageBenchTargets(world: World): Promise<BenchTargets> {
     });
   });
 
+  const nine = [...all];
+
+  // One queue and one table (issue 14's kinds), each on an account of its own: calibrated and warmed up with the
+  // rest, outside the 1/3/9 sizes.
+  const queuesAndTables: { name: string; role: 'storageQueueDataReader' | 'storageTableDataReader'; target(resourceId: string): DiagnoseTarget }[] = [
+    { name: 'stbenchq', role: 'storageQueueDataReader', target: (resourceId) => ({ name: 'stbenchq', kind: 'storageQueue', accountUrl: world.accountUrl('stbenchq', 'queue.core.windows.net'), queueName: 'jobs', resourceId }) },
+    { name: 'stbencht', role: 'storageTableDataReader', target: (resourceId) => ({ name: 'stbencht', kind: 'storageTable', accountUrl: world.accountUrl('stbencht', 'table.core.windows.net'), tableName: 'rows', resourceId }) },
+  ];
+  for (const { name, role, target } of queuesAndTables) {
+    const resourceId = `${RG_APP}/providers/Microsoft.Storage/storageAccounts/${name}`;
+    state.accounts.push({ name, resourceId, tenantId: TENANT_ID, containers: {}, queues: { jobs: ['bench'] }, tables: { rows: [{ PartitionKey: 'p', RowKey: 'r' }] } });
+    state.arm.resources.push(resourceId);
+    for (const p of principals) world.grant(p, role, resourceId, { createdOn });
+    const config = target(resourceId);
+    all.push({ config, path: { name, kind: config.kind, audience: audience(config.kind), upstream: `storage:${name}` } });
+  }
+
   await world.syncStorage();
   const byName = (n: string): BenchTarget => all.find((t) => t.config.name === n)!;
   return {
@@ -73,7 +91,7 @@ export async function stageBenchTargets(world: World): Promise<BenchTargets> {
     sizes: {
       1: [byName('kv-bench-1')],
       3: [byName('kv-bench-1'), byName('stbench1'), byName('arm-bench-1')],
-      9: all,
+      9: nine,
     },
   };
 }
