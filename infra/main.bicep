@@ -67,6 +67,12 @@ param cosmosContainerResourceId string = ''
 @description('Azure OpenAI resource whose models to list, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>. Grants Cognitive Services OpenAI User on it. Its endpoint is taken as https://<name>.openai.azure.com (the custom subdomain the portal gives a new resource).')
 param azureOpenAIResourceId string = ''
 
+@description('Storage queue to peek (never dequeue), by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<account>/queueServices/default/queues/<name>. Grants Storage Queue Data Reader on the account.')
+param storageQueueResourceId string = ''
+
+@description('Storage table to query one entity of, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<account>/tableServices/default/tables/<name> (or the account id alone: list its tables). Grants Storage Table Data Reader on the account.')
+param storageTableResourceId string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -111,6 +117,8 @@ var roles = {
   // A Cosmos DB SQL role definition (every account has it), granted by a sqlRoleAssignment, never a roleAssignment.
   cosmosDbBuiltInDataReader: '00000000-0000-0000-0000-000000000001'
   cognitiveServicesOpenAIUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
+  storageQueueDataReader: '19e7f393-937e-4f77-808e-94535e297925'
+  storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
 }
 
 // App Configuration's host suffix per cloud (the appConfiguration kind's hosts in src/targets/appConfiguration/):
@@ -299,6 +307,43 @@ var dependencies = [
       endpoint: 'https://${toLower(idSegment(azureOpenAIResourceId, 8))}.${openAiSuffixes[environment().name]}'
       resourceId: azureOpenAIResourceId
     }
+  }
+  {
+    configured: !empty(storageQueueResourceId)
+    roleDefinitionId: roles.storageQueueDataReader
+    scope: {
+      subscriptionId: idSegment(storageQueueResourceId, 2)
+      resourceGroup: idSegment(storageQueueResourceId, 4)
+      kind: 'storageAccount'
+      name: idSegment(storageQueueResourceId, 8)
+    }
+    target: {
+      name: 'queues'
+      kind: 'storageQueue'
+      accountUrl: 'https://${idSegment(storageQueueResourceId, 8)}.queue.${environment().suffixes.storage}'
+      queueName: idSegment(storageQueueResourceId, 12)
+      resourceId: idPrefix(storageQueueResourceId, 9)
+    }
+  }
+  {
+    configured: !empty(storageTableResourceId)
+    roleDefinitionId: roles.storageTableDataReader
+    scope: {
+      subscriptionId: idSegment(storageTableResourceId, 2)
+      resourceGroup: idSegment(storageTableResourceId, 4)
+      kind: 'storageAccount'
+      name: idSegment(storageTableResourceId, 8)
+    }
+    // tableName must be absent, not empty, when the id names the account alone: the probe then lists the tables.
+    target: union(
+      {
+        name: 'tables'
+        kind: 'storageTable'
+        accountUrl: 'https://${idSegment(storageTableResourceId, 8)}.table.${environment().suffixes.storage}'
+        resourceId: idPrefix(storageTableResourceId, 9)
+      },
+      empty(idSegment(storageTableResourceId, 12)) ? {} : { tableName: idSegment(storageTableResourceId, 12) }
+    )
   }
 ]
 

@@ -495,9 +495,14 @@ function firstLine(s: string): string {
   return s.split(/\r?\n/)[0]!.slice(0, 300);
 }
 
-/** A cause's explanation: the target kind's own wording when it has one (src/targets/<kind>/), else the catalog's. */
+/** A cause's explanation: the target kind's own wording when it has one (src/targets/<kind>/), else the catalog's (and the kind's `explainAlso` sentence). */
 export function explainCause(cause: Cause, ctx: CauseContext): string {
-  return kindOf<Target>(ctx.target).explain?.[cause]?.(ctx as KindContext<Target>) ?? CAUSE_CATALOG[cause].explain(ctx);
+  const kind = kindOf<Target>(ctx.target);
+  const own = kind.explain?.[cause]?.(ctx as KindContext<Target>);
+  if (own !== undefined) return own;
+  const also = kind.explainAlso?.[cause]?.(ctx as KindContext<Target>);
+  const shared = CAUSE_CATALOG[cause].explain(ctx);
+  return also ? `${shared} ${also}` : shared;
 }
 
 export function categoryOf(cause: Cause, stage: Stage): Category {

@@ -315,6 +315,62 @@ export const ROLES = {
     notActions: [],
     dataActions: [],
   },
+  // Storage queues and tables (Azure built-in roles, Storage section: learn.microsoft.com/azure/role-based-access-control/built-in-roles/storage).
+  // The Message Processor and the Contributors are listed so a role look-up can tell what an identity already holds.
+  storageQueueDataMessageProcessor: {
+    name: 'Storage Queue Data Message Processor',
+    id: '8a0f0c08-91a1-4084-bc3d-661d67233fed',
+    plane: 'data',
+    actions: [],
+    notActions: [],
+    dataActions: [
+      'Microsoft.Storage/storageAccounts/queueServices/queues/messages/read',
+      'Microsoft.Storage/storageAccounts/queueServices/queues/messages/process/action',
+    ],
+  },
+  storageQueueDataContributor: {
+    name: 'Storage Queue Data Contributor',
+    id: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
+    plane: 'data',
+    actions: [
+      'Microsoft.Storage/storageAccounts/queueServices/queues/delete',
+      'Microsoft.Storage/storageAccounts/queueServices/queues/read',
+      'Microsoft.Storage/storageAccounts/queueServices/queues/write',
+    ],
+    notActions: [],
+    dataActions: [
+      'Microsoft.Storage/storageAccounts/queueServices/queues/messages/delete',
+      'Microsoft.Storage/storageAccounts/queueServices/queues/messages/read',
+      'Microsoft.Storage/storageAccounts/queueServices/queues/messages/write',
+      'Microsoft.Storage/storageAccounts/queueServices/queues/messages/process/action',
+    ],
+  },
+  storageTableDataReader: {
+    name: 'Storage Table Data Reader',
+    id: '76199698-9eea-4c19-bc75-cec21354c6b6',
+    plane: 'data',
+    actions: ['Microsoft.Storage/storageAccounts/tableServices/tables/read'],
+    notActions: [],
+    dataActions: ['Microsoft.Storage/storageAccounts/tableServices/tables/entities/read'],
+  },
+  storageTableDataContributor: {
+    name: 'Storage Table Data Contributor',
+    id: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+    plane: 'data',
+    actions: [
+      'Microsoft.Storage/storageAccounts/tableServices/tables/read',
+      'Microsoft.Storage/storageAccounts/tableServices/tables/write',
+      'Microsoft.Storage/storageAccounts/tableServices/tables/delete',
+    ],
+    notActions: [],
+    dataActions: [
+      'Microsoft.Storage/storageAccounts/tableServices/tables/entities/read',
+      'Microsoft.Storage/storageAccounts/tableServices/tables/entities/write',
+      'Microsoft.Storage/storageAccounts/tableServices/tables/entities/delete',
+      'Microsoft.Storage/storageAccounts/tableServices/tables/entities/add/action',
+      'Microsoft.Storage/storageAccounts/tableServices/tables/entities/update/action',
+    ],
+  },
 } as const satisfies Record<string, BuiltInRole>;
 
 export type RoleKey = keyof typeof ROLES;

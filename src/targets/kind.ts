@@ -179,6 +179,12 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   unauthorized?: Readonly<Record<string, ForbiddenCode>>;
   /** Explanations the kind words itself (the shared catalog's wording otherwise). */
   explain?: Partial<Record<Cause, (ctx: KindContext<T>) => string>>;
+  /**
+   * A sentence the kind adds after the shared catalog's explanation of a cause, when the catalog's wording holds and
+   * only a fact of the service is missing (e.g. Storage queues: the probe only peeks; a consumer that dequeues needs more).
+   * Ignored for a cause the kind words itself in `explain`.
+   */
+  explainAlso?: Partial<Record<Cause, (ctx: KindContext<T>) => string>>;
   /** Fix commands per cause the kind knows better than the shared catalog (az; values quoted for bash). */
   fixes: Partial<Record<Cause, (ctx: KindContext<T>, row: ForbiddenCode | undefined) => string[]>>;
   /** Set when the service grants data access outside Azure RBAC (see PermissionModel). */

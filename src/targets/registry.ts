@@ -10,12 +10,14 @@ import { microsoftGraph } from './microsoftGraph';
 import { containerRegistry } from './containerRegistry';
 import { cosmosDb } from './cosmosDb';
 import { azureOpenAI } from './azureOpenAI';
+import { storageQueue } from './storageQueue';
+import { storageTable } from './storageTable';
 
 /**
  * THE list of target kinds. Adding a kind is its folder under src/targets/ and one line here; the settings schema,
  * the verdict's kind enum, dispatch, nouns, health component types and the README's tables derive from this list.
  */
-export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb, azureOpenAI] as const;
+export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb, azureOpenAI, storageQueue, storageTable] as const;
 
 type Kinds = typeof KINDS;
 

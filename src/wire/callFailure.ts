@@ -73,6 +73,13 @@ function fromBody(text: string | undefined): { code?: string; inner?: string; me
   if (!text) return {};
   try {
     const json = JSON.parse(text) as unknown;
+    // Storage tables answer OData JSON: {"odata.error":{"code":…,"message":{"lang":"en-US","value":…},
+    // "AuthenticationErrorDetail":…}} (Azure/Azurite src/table/errors/StorageError.ts; microsoft/AzureStorageExplorer#5553).
+    const odata = pick(json, 'odata.error');
+    if (odata) {
+      const message = pick(odata, 'message');
+      return { code: asText(pick(odata, 'code')), message: asText(pick(message, 'value')) ?? asText(message), detail: asText(pick(odata, 'AuthenticationErrorDetail')) };
+    }
     const error = pick(json, 'error') ?? json;
     const inner = pick(error, 'innererror', 'innerError');
     return { code: asText(pick(error, 'code')), inner: asText(pick(inner, 'code')), message: asText(pick(error, 'message')) };

@@ -21,9 +21,12 @@ beforeAll(async () => {
   world = await startWorld();
   await stageStandardWorld(world);
   world.state.vaults.push({ name: 'kv-hostile-body', resourceId: `${RG_APP}/providers/Microsoft.KeyVault/vaults/kv-hostile-body`, tenantId: TENANT_ID, authorization: 'rbac', secrets: { s: 'v' } });
-  world.state.accounts.push({ name: sthostile, resourceId: `${RG_APP}/providers/Microsoft.Storage/storageAccounts/${sthostile}`, tenantId: TENANT_ID, containers: { data: { 'a.txt': 'a\n' } } });
+  world.state.accounts.push({ name: sthostile, resourceId: `${RG_APP}/providers/Microsoft.Storage/storageAccounts/${sthostile}`, tenantId: TENANT_ID, containers: { data: { 'a.txt': 'a\n' } }, queues: { jobs: ['m'] }, tables: { rows: [{ PartitionKey: 'p', RowKey: 'r' }] } });
   world.grant(USER_IDENTITY.principalId, 'keyVaultSecretsUser', `${RG_APP}/providers/Microsoft.KeyVault/vaults/kv-hostile-body`, { createdOn: new Date(Date.now() - 86_400_000) });
   world.grant(USER_IDENTITY.principalId, 'storageBlobDataReader', `${RG_APP}/providers/Microsoft.Storage/storageAccounts/${sthostile}`, { createdOn: new Date(Date.now() - 86_400_000) });
+  for (const role of ['storageQueueDataReader', 'storageTableDataReader'] as const) {
+    world.grant(USER_IDENTITY.principalId, role, `${RG_APP}/providers/Microsoft.Storage/storageAccounts/${sthostile}`, { createdOn: new Date(Date.now() - 86_400_000) });
+  }
   await world.syncStorage();
 }, 90_000);
 
@@ -40,6 +43,9 @@ function targets(w: World) {
     // A listing (GET): a HEAD has no body to be hostile with.
     { name: 'blob-hostile', kind: 'storageBlob', accountUrl: w.accountUrl(sthostile), container: 'data' },
     { name: 'arm-hostile', kind: 'armResource', resourceId: RG_APP, endpoint: w.armEndpoint },
+    // Queues and tables: the same account's other services (its fault plays for all of them).
+    { name: 'queue-hostile', kind: 'storageQueue', accountUrl: w.accountUrl(sthostile, 'queue.core.windows.net'), queueName: 'jobs' },
+    { name: 'table-hostile', kind: 'storageTable', accountUrl: w.accountUrl(sthostile, 'table.core.windows.net'), tableName: 'rows' },
     // A 403 from Key Vault, then the role look-up through ARM meets the hostile answer.
     { name: 'kv-norole', kind: 'keyVaultSecret', vaultUrl: w.vaultUrl('kv-norole'), secretName: 'app-secret', resourceId: KV_NOROLE_ID },
   ];
@@ -80,7 +86,7 @@ describe.each(HOSTILE)('a %s from every target and from ARM role look-ups', (fau
     setTargetFaults(fault);
     world.state.armFault = fault;
     const { verdict } = await svc.diagnose();
-    for (const name of ['kv-hostile', 'blob-hostile', 'arm-hostile']) {
+    for (const name of ['kv-hostile', 'blob-hostile', 'arm-hostile', 'queue-hostile', 'table-hostile']) {
       const check = checkOf(verdict, name);
       expect({ name, cause: check.cause }).toEqual({ name, cause: 'target_error' });
       expect(check.explanation).toMatch(CAP_TEXT);
@@ -101,8 +107,8 @@ describe.each(HOSTILE)('a %s from every target and from ARM role look-ups', (fau
     expect(JSON.stringify(checks)).toContain('target_error');
     setTargetFaults(undefined);
     world.state.armFault = undefined;
-    const { verdict } = await svc.diagnose('?target=kv-hostile,arm-hostile');
-    expect(verdict.checks.map((c) => c.cause)).toEqual(['authorized', 'authorized']);
+    const { verdict } = await svc.diagnose('?target=kv-hostile,arm-hostile,queue-hostile,table-hostile');
+    expect(verdict.checks.map((c) => c.cause)).toEqual(['authorized', 'authorized', 'authorized', 'authorized']);
     expect(svc.alive!()).toBe(true);
     expect(svc.peakRssBytes!() ?? 0).toBeLessThan(PEAK_RSS_LIMIT);
   }, 90_000);

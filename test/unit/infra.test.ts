@@ -55,6 +55,8 @@ const EVERY_DEPENDENCY = {
   containerRegistryRepository: 'app/api',
   cosmosContainerResourceId: `${COSMOS_ID}/sqlDatabases/app/containers/orders`,
   azureOpenAIResourceId: OPENAI_ID,
+  storageQueueResourceId: `${ACCOUNT_ID}/queueServices/default/queues/jobs`,
+  storageTableResourceId: `${ACCOUNT_ID}/tableServices/default/tables/orders`,
 };
 /** Parameters that refine a dependency rather than configure one. */
 const REFINEMENTS = ['storageBlobName', 'appConfigurationKey', 'appConfigurationLabel', 'containerRegistryRepository'];
@@ -256,6 +258,8 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { name: 'registry', kind: 'containerRegistry', endpoint: 'https://acrapp.azurecr.io', repository: 'app/api', resourceId: REGISTRY_ID },
       { name: 'cosmos', kind: 'cosmosDb', accountEndpoint: 'https://cosmos-app.documents.azure.com', database: 'app', container: 'orders', resourceId: COSMOS_ID },
       { name: 'openai', kind: 'azureOpenAI', endpoint: 'https://oai-orders.openai.azure.com', resourceId: OPENAI_ID },
+      { name: 'queues', kind: 'storageQueue', accountUrl: 'https://stappdata.queue.core.windows.net', queueName: 'jobs', resourceId: ACCOUNT_ID },
+      { name: 'tables', kind: 'storageTable', accountUrl: 'https://stappdata.table.core.windows.net', tableName: 'orders', resourceId: ACCOUNT_ID },
     ]);
     expect(show(objectAt(main.vars.get('diagnoseSettings')).props.find((p) => p.key === 'DIAGNOSE_TARGETS')!.value)).toBe('string(diagnoseTargets)');
   });
@@ -271,6 +275,12 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
     expect(targets[3]).not.toHaveProperty('key');
     expect(targets[3]).not.toHaveProperty('label');
     expect(loadSettings({ DIAGNOSE_TARGETS: JSON.stringify(targets) }).targets[3]).toMatchObject({ kind: 'appConfiguration', endpoint: 'https://appcs-app.azconfig.io' });
+  });
+
+  it('leaves tableName out when the table id names the account alone (the probe then lists its tables)', () => {
+    const targets = evaluator({ storageTableResourceId: ACCOUNT_ID }).variable('diagnoseTargets') as Record<string, unknown>[];
+    expect(targets).toEqual([{ name: 'tables', kind: 'storageTable', accountUrl: 'https://stappdata.table.core.windows.net', resourceId: ACCOUNT_ID }]);
+    expect(loadSettings({ DIAGNOSE_TARGETS: JSON.stringify(targets) }).targets[0]).not.toHaveProperty('tableName');
   });
 
   it('writes an empty list and grants nothing when no dependency is configured', () => {
@@ -306,10 +316,12 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { subscriptionId: SUB, resourceGroup: 'rg-images', kind: 'containerRegistry', name: 'acrapp' },
       { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'cosmosAccount', name: 'cosmos-app' },
       { subscriptionId: SUB, resourceGroup: 'rg-ai', kind: 'cognitiveServicesAccount', name: 'OAI-Orders' },
+      { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
+      { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
     ]);
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.source)).toBe('rbacDependencies');
-    expect((evaluator(EVERY_DEPENDENCY).variable('rbacDependencies') as Row[]).map((r) => r.scope.kind)).toEqual(['vault', 'storageAccount', 'resourceGroup', 'configurationStore', 'containerRegistry', 'cognitiveServicesAccount']);
+    expect((evaluator(EVERY_DEPENDENCY).variable('rbacDependencies') as Row[]).map((r) => r.scope.kind)).toEqual(['vault', 'storageAccount', 'resourceGroup', 'configurationStore', 'containerRegistry', 'cognitiveServicesAccount', 'storageAccount', 'storageAccount']);
     expect(show(loop.body.props.find((p) => p.key === 'scope')!.value)).toBe('resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)');
     // Every dependency kind, plus the component the host's telemetry goes to.
     expect(show(access.params.get('scopeKind')!.decorators.find((d) => d.name === 'allowed')!.args[0]!)).toBe(

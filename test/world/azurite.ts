@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import https from 'node:https';
-import type { Account } from './model';
-import { AZURITE_BLOB_MAIN, AZURITE_GUARD } from './paths';
+import type { Account, TableEntity } from './model';
+import { AZURITE_GUARD, AZURITE_MAIN } from './paths';
 
 /**
- * Azurite's blob service as the storage back end: containers, blobs, listings, properties and their 404s come from
- * the real emulator. It is started lazily and restarted whenever the set of accounts changes, because Azurite reads
- * its account list (`AZURITE_ACCOUNTS`) from the environment once; contents are then mirrored from world state.
+ * Azurite as the storage back end — its blob, queue and table services in one process: containers, blobs, queues,
+ * messages, tables, entities, listings and their 404s come from the real emulator. It is started lazily and restarted
+ * whenever the set of accounts changes, because Azurite reads its account list (`AZURITE_ACCOUNTS`) from the
+ * environment once; contents are then mirrored from world state.
  */
 export interface AzuriteOptions {
   dir: string;
@@ -19,13 +20,35 @@ export interface AzuriteOptions {
 }
 
 const SEED_API_VERSION = '2021-12-02';
+/** Azurite's keep-alive timeout (its default is 5 s): longer than our agent keeps an idle socket. */
+const AZURITE_KEEP_ALIVE_S = 60;
+
+/** A Storage data service Azurite serves, by the first label of its host suffix. */
+export type AzuriteService = 'blob' | 'queue' | 'table';
+export type AzuritePorts = Readonly<Record<AzuriteService, number>>;
 
 interface Running {
   proc: ChildProcess;
-  port: number;
+  ports: AzuritePorts;
   accounts: string;
   /** account/container → blob → content hash, as last written to Azurite. */
   seeded: Map<string, Map<string, string>>;
+  /** account/queue → hash of its message list, as last written. */
+  seededQueues: Map<string, string>;
+  /** account/table → entity key → entity hash, as last written. */
+  seededTables: Map<string, Map<string, string>>;
+}
+
+const sha = (v: unknown): string => createHash('sha256').update(JSON.stringify(v)).digest('hex');
+const xmlText = (s: string): string => s.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c] ?? c);
+/** OData key literal inside a URL: quotes doubled, then percent-encoded. */
+const odataKey = (v: string): string => encodeURIComponent(v.replace(/'/g, "''"));
+const entityPath = (table: string, e: Pick<TableEntity, 'PartitionKey' | 'RowKey'>): string =>
+  `/${table}(PartitionKey='${odataKey(e.PartitionKey)}',RowKey='${odataKey(e.RowKey)}')`;
+
+async function expectStatus(p: Promise<number>, ok: number[], what: string): Promise<void> {
+  const status = await p;
+  if (!ok.includes(status)) throw new Error(`Azurite seeding failed: ${what} → HTTP ${status}`);
 }
 
 export class Azurite {
@@ -40,13 +63,16 @@ export class Azurite {
   };
 
   constructor(private readonly opts: AzuriteOptions) {
-    this.agent = new https.Agent({ keepAlive: true, ca: opts.caPem });
+    // Pooled sockets are dropped after 10 s idle, well before Azurite closes its end (AZURITE_KEEP_ALIVE_S): reusing a
+    // socket the server is closing at that very moment fails the forwarded request with "socket hang up".
+    this.agent = new https.Agent({ keepAlive: true, timeout: 10_000, ca: opts.caPem });
     // Last line of defence if stop() is never called: the guard preload also exits when our stdin pipe closes.
     process.once('exit', this.onExit);
   }
 
+  /** The blob service's port while Azurite runs. */
   get port(): number | undefined {
-    return this.running?.port;
+    return this.running?.ports.blob;
   }
 
   /** The agent the storage front forwards with: trusts the world CA through `ca`, not through the environment. */
@@ -54,31 +80,38 @@ export class Azurite {
     return this.agent;
   }
 
-  /** Makes Azurite hold exactly the accounts, containers and blobs in `accounts`. Serialised; cheap when unchanged. */
-  sync(accounts: readonly Account[]): Promise<number> {
+  /**
+   * Makes Azurite hold exactly the accounts, containers, blobs, queues, messages, tables and entities in `accounts`,
+   * and answers each service's port. Serialised; cheap when unchanged.
+   */
+  sync(accounts: readonly Account[]): Promise<AzuritePorts> {
     const next = this.chain.then(() => this.syncNow(accounts));
     this.chain = next.catch(() => undefined);
     return next;
   }
 
-  private async syncNow(accounts: readonly Account[]): Promise<number> {
+  private async syncNow(accounts: readonly Account[]): Promise<AzuritePorts> {
     if (this.stopped) throw new Error('the simulated world has stopped');
-    const signature = JSON.stringify(accounts.map((a) => [a.name, a.containers]));
-    if (this.running && signature === this.lastSignature && this.running.proc.exitCode === null) return this.running.port;
+    const signature = JSON.stringify(accounts.map((a) => [a.name, a.containers, a.queues ?? {}, a.tables ?? {}]));
+    if (this.running && signature === this.lastSignature && this.running.proc.exitCode === null) return this.running.ports;
 
     if (accounts.length === 0) {
       // Azurite falls back to its well-known dev account when given none; there is nothing to serve.
       await this.kill();
-      return 0;
+      return { blob: 0, queue: 0, table: 0 };
     }
     const names = accounts.map((a) => a.name.toLowerCase()).sort().join(',');
     if (!this.running || this.running.accounts !== names || this.running.proc.exitCode !== null) {
       await this.kill();
       this.running = await this.spawn(accounts, names);
     }
-    for (const account of accounts) await this.mirror(account, this.running);
+    for (const account of accounts) {
+      await this.mirror(account, this.running);
+      await this.mirrorQueues(account, this.running);
+      await this.mirrorTables(account, this.running);
+    }
     this.lastSignature = signature;
-    return this.running.port;
+    return this.running.ports;
   }
 
   private keyFor(account: string): string {
@@ -100,7 +133,7 @@ export class Azurite {
     const args = [
       '--require',
       AZURITE_GUARD,
-      AZURITE_BLOB_MAIN,
+      AZURITE_MAIN,
       '--oauth',
       'basic',
       '--cert',
@@ -111,10 +144,9 @@ export class Azurite {
       '--silent',
       '--skipApiVersionCheck',
       '--disableTelemetry',
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      '0',
+      ...(['blob', 'queue', 'table'] as const).flatMap((svc) => [
+        `--${svc}Host`, '127.0.0.1', `--${svc}Port`, '0', `--${svc}KeepAliveTimeout`, String(AZURITE_KEEP_ALIVE_S),
+      ]),
     ];
     const proc = spawn(process.execPath, args, { cwd: this.opts.dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
     return new Promise<Running>((resolve, reject) => {
@@ -125,15 +157,21 @@ export class Azurite {
         proc.kill('SIGKILL');
         reject(err);
       };
+      // azurite.js prints "Azurite <Blob|Queue|Table> service is successfully listening at https://127.0.0.1:<port>",
+      // one service after the other (table last).
+      const portOf = (svc: string): number | undefined => {
+        const m = new RegExp(`Azurite ${svc} service is successfully listening at https?://[^:\\s]+:(\\d+)`).exec(out);
+        return m?.[1] ? Number(m[1]) : undefined;
+      };
       const onData = (chunk: Buffer): void => {
         out += chunk.toString();
-        const m = /successfully listens on https?:\/\/[^:\s]+:(\d+)/.exec(out);
-        if (m?.[1]) {
+        const [blob, queue, table] = [portOf('Blob'), portOf('Queue'), portOf('Table')];
+        if (blob && queue && table) {
           clearTimeout(timer);
           proc.stdout?.off('data', onData);
           // Keep draining so a chatty Azurite never blocks on a full pipe.
           proc.stdout?.resume();
-          resolve({ proc, port: Number(m[1]), accounts: names, seeded: new Map() });
+          resolve({ proc, ports: { blob, queue, table }, accounts: names, seeded: new Map(), seededQueues: new Map(), seededTables: new Map() });
         }
       };
       proc.stdout?.on('data', onData);
@@ -152,19 +190,20 @@ export class Azurite {
     pathAndQuery: string,
     body?: string,
     headers: Record<string, string> = {},
+    service: AzuriteService = 'blob',
   ): Promise<number> {
-    const host = `${account.name.toLowerCase()}.blob.core.windows.net`;
+    const host = `${account.name.toLowerCase()}.${service}.core.windows.net`;
     return new Promise((resolve, reject) => {
       const req = https.request(
         {
           host: '127.0.0.1',
-          port: running.port,
+          port: running.ports[service],
           servername: host,
           method,
           path: pathAndQuery,
           agent: this.agent,
           headers: {
-            host: `${host}:${running.port}`,
+            host: `${host}:${running.ports[service]}`,
             authorization: `Bearer ${this.opts.seedToken(account)}`,
             'x-ms-version': SEED_API_VERSION,
             'x-ms-date': new Date().toUTCString(),
@@ -183,10 +222,7 @@ export class Azurite {
   }
 
   private async mirror(account: Account, running: Running): Promise<void> {
-    const expect = async (p: Promise<number>, ok: number[], what: string): Promise<void> => {
-      const status = await p;
-      if (!ok.includes(status)) throw new Error(`Azurite seeding failed: ${what} → HTTP ${status}`);
-    };
+    const expect = expectStatus;
     const enc = (s: string): string => s.split('/').map(encodeURIComponent).join('/');
     const prefix = `${account.name.toLowerCase()}/`;
     for (const [key, blobs] of [...running.seeded]) {
@@ -224,6 +260,74 @@ export class Azurite {
           `upload ${key}/${blob}`,
         );
         seeded.set(blob, hash);
+      }
+    }
+  }
+
+  /** Queues and their messages: a queue whose message list changed is cleared and refilled, front first. */
+  private async mirrorQueues(account: Account, running: Running): Promise<void> {
+    const queues = account.queues ?? {};
+    const prefix = `${account.name.toLowerCase()}/`;
+    const send = (method: string, path: string, body?: string) =>
+      this.request(running, account, method, path, body, body ? { 'content-type': 'application/xml' } : {}, 'queue');
+    for (const key of [...running.seededQueues.keys()]) {
+      if (!key.startsWith(prefix) || key.slice(prefix.length) in queues) continue;
+      await expectStatus(send('DELETE', `/${key.slice(prefix.length)}`), [204, 404], `delete queue ${key}`);
+      running.seededQueues.delete(key);
+    }
+    for (const [queue, messages] of Object.entries(queues)) {
+      const key = prefix + queue;
+      const hash = sha(messages);
+      const seeded = running.seededQueues.get(key);
+      if (seeded === hash) continue;
+      if (seeded === undefined) await expectStatus(send('PUT', `/${queue}`), [201, 204], `create queue ${key}`);
+      else await expectStatus(send('DELETE', `/${queue}/messages`), [204], `clear queue ${key}`);
+      for (const text of messages) {
+        await expectStatus(send('POST', `/${queue}/messages`, `<QueueMessage><MessageText>${xmlText(text)}</MessageText></QueueMessage>`), [201], `enqueue into ${key}`);
+      }
+      running.seededQueues.set(key, hash);
+    }
+  }
+
+  /** Tables and their entities: entities are upserted (InsertOrReplace) and removed one by one. */
+  private async mirrorTables(account: Account, running: Running): Promise<void> {
+    const tables = account.tables ?? {};
+    const prefix = `${account.name.toLowerCase()}/`;
+    const send = (method: string, path: string, body?: unknown, extra: Record<string, string> = {}) =>
+      this.request(
+        running,
+        account,
+        method,
+        path,
+        body === undefined ? undefined : JSON.stringify(body),
+        { accept: 'application/json;odata=nometadata', 'content-type': 'application/json', dataserviceversion: '3.0', ...extra },
+        'table',
+      );
+    for (const key of [...running.seededTables.keys()]) {
+      if (!key.startsWith(prefix) || key.slice(prefix.length) in tables) continue;
+      await expectStatus(send('DELETE', `/Tables('${key.slice(prefix.length)}')`), [204, 404], `delete table ${key}`);
+      running.seededTables.delete(key);
+    }
+    for (const [table, entities] of Object.entries(tables)) {
+      const key = prefix + table;
+      let seeded = running.seededTables.get(key);
+      if (!seeded) {
+        await expectStatus(send('POST', '/Tables', { TableName: table }), [201, 204, 409], `create table ${key}`);
+        seeded = new Map();
+        running.seededTables.set(key, seeded);
+      }
+      const wanted = new Map(entities.map((e) => [`${e.PartitionKey}\u0000${e.RowKey}`, e]));
+      for (const entityKey of [...seeded.keys()]) {
+        if (wanted.has(entityKey)) continue;
+        const [PartitionKey = '', RowKey = ''] = entityKey.split('\u0000');
+        await expectStatus(send('DELETE', entityPath(table, { PartitionKey, RowKey }), undefined, { 'if-match': '*' }), [204, 404], `delete entity of ${key}`);
+        seeded.delete(entityKey);
+      }
+      for (const [entityKey, entity] of wanted) {
+        const hash = sha(entity);
+        if (seeded.get(entityKey) === hash) continue;
+        await expectStatus(send('PUT', entityPath(table, entity), entity), [204], `upsert entity into ${key}`);
+        seeded.set(entityKey, hash);
       }
     }
   }

@@ -111,7 +111,7 @@ export interface World {
   grant(principalId: string, roleKeyOrId: RoleKey | string, scope: string, opts?: GrantOptions): Assignment;
   /** Removes one assignment by id, or every assignment of a principal (optionally of one role, at one scope). */
   revoke(assignmentIdOrPrincipalId: string, roleKeyOrId?: RoleKey | string, scope?: string): number;
-  /** Every secret value in every vault and every App Configuration value: what must never appear in the service's output. */
+  /** Every secret value in every vault, App Configuration value, Cosmos DB item content, queue message text and table entity property: what must never appear in the service's output. */
   secretValues(): string[];
   /** A loopback port nothing listens on (bound, read, closed): connecting to it is refused. */
   closedPort(): Promise<number>;
@@ -315,8 +315,17 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       state.assignments.splice(0, state.assignments.length, ...kept);
       return before - kept.length;
     },
-    // Key Vault secrets, App Configuration values and Cosmos DB item contents alike: a probe reports shapes, never these.
-    secretValues: () => [...state.vaults.flatMap((v) => Object.values(v.secrets)), ...state.configStores.flatMap((s) => s.keyValues.map((kv) => kv.value)), ...cosmosItemValues(state)],
+    secretValues: () => [
+      // Key Vault secrets, App Configuration values, Cosmos DB item contents, queue message texts, table entity
+      // properties (not keys) alike: a probe reports shapes and counts, never these.
+      ...state.vaults.flatMap((v) => Object.values(v.secrets)),
+      ...state.configStores.flatMap((s) => s.keyValues.map((kv) => kv.value)),
+      ...cosmosItemValues(state),
+      ...state.accounts.flatMap((a) => [
+        ...Object.values(a.queues ?? {}).flat(),
+        ...Object.values(a.tables ?? {}).flat().flatMap(({ PartitionKey: _p, RowKey: _r, ...props }) => Object.values(props)),
+      ]),
+    ],
     closedPort: () =>
       new Promise<number>((resolve, reject) => {
         const probe = net.createServer();

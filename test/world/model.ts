@@ -84,6 +84,17 @@ export interface Account {
   /** container → blob name → content. Mirrored into Azurite before the next forwarded request. */
   containers: Record<string, Record<string, string>>;
   fault?: Fault;
+  /** queue → message texts, front first (`<name>.queue.core.windows.net`). Mirrored into Azurite's queue service. */
+  queues?: Record<string, string[]>;
+  /** table → its entities (`<name>.table.core.windows.net`). Mirrored into Azurite's table service. */
+  tables?: Record<string, TableEntity[]>;
+}
+
+/** A table entity: its keys and string properties. */
+export interface TableEntity {
+  PartitionKey: string;
+  RowKey: string;
+  [property: string]: string;
 }
 
 /** One key-value of an App Configuration store (test/world/appConfiguration.ts). */

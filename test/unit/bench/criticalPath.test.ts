@@ -14,6 +14,8 @@ import {
 const kv: PathTarget = { name: 'kv', kind: 'keyVaultSecret', audience: 'https://vault.azure.net', upstream: 'keyVault:kv' };
 const st: PathTarget = { name: 'st', kind: 'storageBlob', audience: 'https://storage.azure.com', upstream: 'storage:st' };
 const arm: PathTarget = { name: 'arm', kind: 'armResource', audience: 'https://management.azure.com', upstream: 'arm' };
+const queue: PathTarget = { name: 'q', kind: 'storageQueue', audience: 'https://storage.azure.com', upstream: 'storage:qt' };
+const table: PathTarget = { name: 't', kind: 'storageTable', audience: 'https://storage.azure.com', upstream: 'storage:qt' };
 
 const counters = (c: Partial<CounterSnapshot>): CounterSnapshot => ({ identity: 0, identityByResource: {}, keyVault: {}, storage: {}, arm: 0, ...c });
 
@@ -22,13 +24,15 @@ const calibration = [
   { target: kv, delta: counters({ identity: 1, identityByResource: { 'https://vault.azure.net': 1 }, keyVault: { kv: 2 } }) },
   { target: st, delta: counters({ identity: 1, identityByResource: { 'https://storage.azure.com': 1 }, storage: { st: 1 } }) },
   { target: arm, delta: counters({ identity: 1, identityByResource: { 'https://management.azure.com': 1 }, arm: 1 }) },
+  { target: queue, delta: counters({ identity: 1, identityByResource: { 'https://storage.azure.com': 1 }, storage: { qt: 1 } }) },
+  { target: table, delta: counters({ identity: 1, identityByResource: { 'https://storage.azure.com': 1 }, storage: { qt: 1 } }) },
 ];
 
 describe('the critical-path model', () => {
   const rt = roundTripsFromCalibration(calibration);
 
   it('reads the round trips of each chain from the calibration counters', () => {
-    expect(rt).toEqual({ tokenPerAudience: 1, chain: { keyVaultSecret: 2, storageBlob: 1, armResource: 1 } });
+    expect(rt).toEqual({ tokenPerAudience: 1, chain: { keyVaultSecret: 2, storageBlob: 1, armResource: 1, storageQueue: 1, storageTable: 1 } });
   });
 
   it('puts one token round trip plus the longest chain on the parallel critical path', () => {

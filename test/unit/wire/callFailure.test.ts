@@ -36,3 +36,36 @@ describe('answers the SDK could not read', () => {
     expect(classifyCallFailure({ target: kv, failure, settings: settingsFor(), nowSeconds: 0 })).toBe('target_error');
   });
 });
+
+describe('Storage tables\' OData JSON errors', () => {
+  const tableUrl = 'https://acct1.table.core.windows.net/orders()';
+  const table: Target = { name: 't', kind: 'storageTable', accountUrl: 'https://acct1.table.core.windows.net', tableName: 'orders' };
+  /** What @azure/data-tables throws: core-client leaves `code` unset (the body is {"odata.error":…}) and the message the raw body. */
+  const tableError = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const request = createPipelineRequest({ url: tableUrl });
+    const text = JSON.stringify(body);
+    return new RestError(text, { statusCode: status, request, response: { status, headers: createHttpHeaders(headers), request, bodyAsText: text } });
+  };
+
+  it('reads the code and the message from the body when no x-ms-error-code header came', () => {
+    const failure = callFailureFromError(
+      tableError(403, { 'odata.error': { code: 'AuthorizationPermissionMismatch', message: { lang: 'en-US', value: 'This request is not authorized to perform this operation using this permission.\nRequestId:r1' } } }),
+      { url: tableUrl, deadlineSignal: new AbortController().signal, elapsedMs: 3 },
+    );
+    expect(failure).toMatchObject({ httpStatus: 403, errorCode: 'AuthorizationPermissionMismatch', message: 'This request is not authorized to perform this operation using this permission.\nRequestId:r1' });
+    expect(classifyCallFailure({ target: table, failure, settings: settingsFor(), nowSeconds: 0 })).toBe('role_missing');
+  });
+
+  it('reads the AuthenticationErrorDetail a table puts beside the code', () => {
+    const failure = callFailureFromError(
+      tableError(
+        403,
+        { 'odata.error': { code: 'AuthenticationFailed', message: { lang: 'en-US', value: 'Server failed to authenticate the request.' }, AuthenticationErrorDetail: 'Lifetime validation failed. The token is expired.' } },
+        { 'x-ms-error-code': 'AuthenticationFailed' },
+      ),
+      { url: tableUrl, deadlineSignal: new AbortController().signal, elapsedMs: 3 },
+    );
+    expect(failure.authenticationDetail).toBe('Lifetime validation failed. The token is expired.');
+    expect(classifyCallFailure({ target: table, failure, settings: settingsFor(), nowSeconds: 0 })).toBe('token_expired');
+  });
+});

@@ -9,13 +9,15 @@ import { microsoftGraph } from './microsoftGraph';
 import { containerRegistry } from './containerRegistry';
 import { cosmosDb } from './cosmosDb';
 import { azureOpenAI } from './azureOpenAI';
+import { storageQueue } from './storageQueue';
+import { storageTable } from './storageTable';
 import type { KindWorld } from './types';
 
 /**
  * Every registered kind's scenarios, registered once. Typed by the registry's kind names: a kind added to
  * src/targets/registry.ts without its world here does not compile.
  */
-export const KIND_WORLDS: { readonly [K in TargetKindName]: KindWorld } = { keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb, azureOpenAI };
+export const KIND_WORLDS: { readonly [K in TargetKindName]: KindWorld } = { keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb, azureOpenAI, storageQueue, storageTable };
 
 /** Stage every kind's cases (after stageStandardWorld) and return their targets, one per declared cause. */
 export async function stageKindCases(world: World): Promise<DiagnoseTarget[]> {
