@@ -2,7 +2,7 @@ import type { Cause, Category, Stage, Status } from '../verdict';
 import { assignee, guidInQuery, hostCli } from './commands';
 import { narrowestScopeText, resourceIdExpr, roleAssignmentCreate, roleAssignmentList, targetHost } from '../targets/commands';
 import type { FixContext, ForbiddenCode, KindContext } from '../targets/kind';
-import { forbiddenCode, kindOf, KINDS, type Target } from '../targets/registry';
+import { forbiddenCode, kindOf, KINDS, operationOf, type Target } from '../targets/registry';
 import { controlPlaneTrap, whyIneffective } from '../engine/propagation';
 import { comment, oneLine, sh } from './shell';
 import { HOST_CAUSES, workloadIdentityExpired, workloadIdentityNotFound } from './hostCauses';
@@ -39,7 +39,7 @@ const ROLE_REMEDY = [
 ].join('; ');
 
 const svc = (ctx: CauseContext) => kindOf(ctx.target).nouns.service;
-const OPERATION = (ctx: CauseContext) => kindOf(ctx.target).operation;
+const OPERATION = (ctx: CauseContext) => operationOf(ctx.target, ctx.evidence);
 /** The 403's row in the target kind's error dialect. */
 const rowOf = (ctx: CauseContext) => forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode);
 /** The kind's own fix for a cause, if it has one. */

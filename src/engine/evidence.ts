@@ -82,6 +82,7 @@ export function failureEvidence(f: CallFailure): Evidence {
     ...(f.wwwAuthenticate ? { wwwAuthenticate: f.wwwAuthenticate } : {}),
     ...(f.retryAfter ? { retryAfter: f.retryAfter } : {}),
     ...(f.transport ? { transport: f.transport } : {}),
+    ...(f.amqpCondition ? { amqpCondition: f.amqpCondition } : {}),
     ...correlationEvidence(f),
   };
 }

@@ -2,7 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { AuthorizationManagementClient } from '@azure/arm-authorization';
 import type { CommandContext } from '../advice/commands';
 import { roleAssignmentList } from '../targets/commands';
-import { kindOf } from '../targets/registry';
+import { kindOf, operationOf } from '../targets/registry';
 import { grantsAction, grantsDataAction, roleById, scopeCovers, type BuiltInRole } from '../catalog/roles';
 import type { Settings, Target } from '../config';
 import { callFailureFromError } from '../wire/callFailure';
@@ -37,7 +37,7 @@ export async function lookupRoles(args: {
     retryOptions: { maxRetries: 0 },
     httpClient: boundedHttpClient(settings.maxResponseBytes),
   });
-  const op = kindOf(target).operation;
+  const op = operationOf(target);
   const touched = operationScope(target, scope);
   // The caller's own effective permissions need no role to read: kept even when listing assignments is refused.
   const effectiveRead = effectivePermissions(client, scope, signal);

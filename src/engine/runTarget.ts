@@ -135,7 +135,7 @@ export async function runTarget(
         audience,
         cause: overlayIdentity('authorized', grant.claims, settings),
         stage: 'call',
-        httpStatus: outcome.httpStatus,
+        ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
         claims: grant.claims,
         evidence: { ...evidence, ...correlationEvidence(outcome.correlation), result: outcome.result },
         durationMs: Date.now() - started,

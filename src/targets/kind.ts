@@ -6,6 +6,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { Settings } from '../config';
 import type { Cause, Claims, Evidence, Propagation, RoleEvidence, Stage } from '../verdict';
 import type { Probe } from './probe';
+import type { CallFailure } from '../wire/callFailure';
 
 /**
  * The contract a target kind implements: everything Identity Doctor knows about one service, in one folder
@@ -149,6 +150,17 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   fixes: Partial<Record<Cause, (ctx: KindContext<T>, row: ForbiddenCode | undefined) => string[]>>;
   /** Set when the service grants data access outside Azure RBAC (see PermissionModel). */
   permissions?: PermissionModel<T>;
+  /**
+   * Set when a target's own settings select what it probes (Service Bus `access`: receive and/or send), so the least
+   * role differs per target; `operation` stays the default. `evidence` (when known) tells which claim was refused.
+   */
+  operationFor?(target: T, evidence?: Evidence): Operation;
+  /**
+   * A service whose refusals are not HTTP statuses (AMQP: Service Bus, Event Hubs) reads its own failure first: the
+   * cause its answer means, 'authentication' to let the shared token rules (codes, then claims) decide, or undefined
+   * for the shared HTTP rules.
+   */
+  classify?(failure: CallFailure): Cause | 'authentication' | undefined;
   /** The causes this kind's checks can produce; the conformance suite stages every one in the simulated world. */
   causes: readonly Cause[];
   /** The probe (and with it the service's SDK), loaded on first use. */

@@ -1,15 +1,18 @@
 import { z } from 'zod';
 import { CLOUD_FACTS, CLOUD_NAMES, sameAudience, type CloudFacts, type CloudName } from '../catalog/clouds';
 import type { BaseTarget, ForbiddenCode, Operation, TargetKind } from './kind';
+import type { Evidence } from '../verdict';
 import { armResource } from './armResource';
 import { keyVaultSecret } from './keyVaultSecret';
 import { storageBlob } from './storageBlob';
+import { serviceBus } from './serviceBus';
+import { eventHubs } from './eventHubs';
 
 /**
  * THE list of target kinds. Adding a kind is its folder under src/targets/ and one line here; the settings schema,
  * the verdict's kind enum, dispatch, nouns, health component types and the README's tables derive from this list.
  */
-export const KINDS = [keyVaultSecret, storageBlob, armResource] as const;
+export const KINDS = [keyVaultSecret, storageBlob, armResource, serviceBus, eventHubs] as const;
 
 type Kinds = typeof KINDS;
 
@@ -40,6 +43,12 @@ export function isKindName(kind: unknown): kind is TargetKindName {
 
 /** Each kind's probe operation (plane, permission, least role), by kind name. */
 export const OPERATIONS = Object.fromEntries(KINDS.map((k) => [k.kind, k.operation])) as Record<TargetKindName, Operation>;
+
+/** The operation a target probes: its kind's, or what the target's own settings select (see TargetKind.operationFor). */
+export function operationOf(target: BaseTarget, evidence?: Evidence): Operation {
+  const kind = kindOf<BaseTarget>(target);
+  return kind.operationFor?.(target, evidence) ?? kind.operation;
+}
 
 /** A cloud's facts joined with every kind's audiences and host suffixes in it. */
 export interface Cloud extends CloudFacts {

@@ -15,6 +15,7 @@ import { newAssignment, normalizeScope, resolveRole } from './rbac';
 import type { Service } from './service';
 import { startStorageFront } from './storageFront';
 import { claimsFor, encodeJwt, type TokenClaims } from './tokens';
+import { startAmqpBroker } from './amqpBroker';
 
 export type {
   AccessPolicy,
@@ -80,6 +81,10 @@ export interface World {
   vaultUrl(name: string, dnsSuffix?: string): string;
   /** `https://<name>.blob.core.windows.net:<port>` (or another cloud's suffix). */
   accountUrl(name: string, dnsSuffix?: string): string;
+  /** The AMQP broker's port (Service Bus, Event Hubs: amqpBroker.ts). */
+  readonly amqpPort: number;
+  /** `https://<name>.servicebus.windows.net:<amqp port>`: a namespace's customEndpointAddress in the world. */
+  namespaceEndpoint(name: string, dnsSuffix?: string): string;
   readonly state: WorldState;
   readonly counters: Counters;
   resetCounters(): void;
@@ -175,7 +180,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, amqp: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -187,6 +192,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(storage);
     entra = await startEntra({ state, tls, mint: (i, r) => mint(i, r), nowMs, origin: () => `https://login.microsoftonline.com:${entra.port}` });
     services.push(entra);
+    amqp = await startAmqpBroker({ state, tls, nowMs });
+    services.push(amqp);
   } catch (err) {
     await stopAll();
     throw err;
@@ -237,6 +244,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     },
     vaultUrl: (name, dnsSuffix = 'vault.azure.net') => `https://${name}.${dnsSuffix}:${keyVault.port}`,
     accountUrl: (name, dnsSuffix = 'blob.core.windows.net') => `https://${name}.${dnsSuffix}:${storage.port}`,
+    amqpPort: amqp.port,
+    namespaceEndpoint: (name, dnsSuffix = 'servicebus.windows.net') => `https://${name}.${dnsSuffix}:${amqp.port}`,
     state,
     counters,
     resetCounters() {

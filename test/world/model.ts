@@ -3,6 +3,7 @@
  * takes effect on the next request with no restart (Azurite is re-synced lazily, see azurite.ts).
  */
 import type { Fault } from './faults';
+import type { MessagingNamespace } from './amqpBroker';
 
 export type { Fault } from './faults';
 
@@ -157,6 +158,8 @@ export interface WorldState {
   armFault?: Fault;
   /** Delay (ms) before every simulated service answers. */
   latencyMs: number;
+  /** Service Bus and Event Hubs namespaces the AMQP broker serves (amqpBroker.ts). */
+  namespaces?: MessagingNamespace[];
 }
 
 export interface Counters {
