@@ -41,6 +41,12 @@ param storageBlobName string = ''
 @description('Resource group whose role assignments to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>. Grants Reader on it.')
 param armScopeResourceId string = ''
 
+@description('Service Bus queue to peek, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ServiceBus/namespaces/<ns>/queues/<name>. Grants Azure Service Bus Data Receiver on the namespace.')
+param serviceBusQueueResourceId string = ''
+
+@description('Event hub to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.EventHub/namespaces/<ns>/eventhubs/<name>. Grants Azure Event Hubs Data Receiver on the namespace.')
+param eventHubResourceId string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -79,6 +85,16 @@ var roles = {
   reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
+}
+
+// environment().name → the Service Bus / Event Hubs namespace host suffix (environment() has no such suffix; the
+// values are NAMESPACE_SUFFIXES of src/targets/messaging.ts).
+var serviceBusSuffixes = {
+  AzureCloud: 'servicebus.windows.net'
+  AzureChinaCloud: 'servicebus.chinacloudapi.cn'
+  AzureUSGovernment: 'servicebus.usgovcloudapi.net'
 }
 
 // environment().name → AZURE_CLOUD (the `azCloudName` → `name` pairs of CLOUDS in src/catalog/clouds.ts).
@@ -150,6 +166,40 @@ var dependencies = [
       name: 'arm'
       kind: 'armResource'
       resourceId: armScopeResourceId
+    }
+  }
+  {
+    configured: !empty(serviceBusQueueResourceId)
+    roleDefinitionId: roles.serviceBusDataReceiver
+    scope: {
+      subscriptionId: idSegment(serviceBusQueueResourceId, 2)
+      resourceGroup: idSegment(serviceBusQueueResourceId, 4)
+      kind: 'serviceBusNamespace'
+      name: idSegment(serviceBusQueueResourceId, 8)
+    }
+    target: {
+      name: 'queue'
+      kind: 'serviceBus'
+      fullyQualifiedNamespace: '${idSegment(serviceBusQueueResourceId, 8)}.${serviceBusSuffixes[environment().name]}'
+      queueName: idSegment(serviceBusQueueResourceId, 10)
+      resourceId: idPrefix(serviceBusQueueResourceId, 9)
+    }
+  }
+  {
+    configured: !empty(eventHubResourceId)
+    roleDefinitionId: roles.eventHubsDataReceiver
+    scope: {
+      subscriptionId: idSegment(eventHubResourceId, 2)
+      resourceGroup: idSegment(eventHubResourceId, 4)
+      kind: 'eventHubsNamespace'
+      name: idSegment(eventHubResourceId, 8)
+    }
+    target: {
+      name: 'events'
+      kind: 'eventHubs'
+      fullyQualifiedNamespace: '${idSegment(eventHubResourceId, 8)}.${serviceBusSuffixes[environment().name]}'
+      eventHubName: idSegment(eventHubResourceId, 10)
+      resourceId: idPrefix(eventHubResourceId, 9)
     }
   }
 ]

@@ -9,11 +9,13 @@ param principalId string
 @description('GUID of a built-in role, taken from the `roles` table in main.bicep (held to src/catalog/roles.ts by test/unit/infra.test.ts).')
 param roleDefinitionId string
 
-@description('Kind of scope: the vault, the storage account, the Application Insights component, or this resource group itself.')
+@description('Kind of scope: the vault, the storage account, the Application Insights component, this resource group itself, or a Service Bus / Event Hubs namespace.')
 @allowed([
   'vault'
   'storageAccount'
   'resourceGroup'
+  'serviceBusNamespace'
+  'eventHubsNamespace'
   'applicationInsights'
 ])
 param scopeKind string
@@ -32,6 +34,14 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 }
 
 resource component 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: scopeName
+}
+
+resource serviceBusNamespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' existing = {
+  name: scopeName
+}
+
+resource eventHubsNamespace 'Microsoft.EventHub/namespaces@2024-01-01' existing = {
   name: scopeName
 }
 
@@ -68,10 +78,24 @@ resource onResourceGroup 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   properties: assignment
 }
 
+resource onServiceBusNamespace 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'serviceBusNamespace') {
+  name: guid(serviceBusNamespace.id, principalId, roleDefinitionId)
+  scope: serviceBusNamespace
+  properties: assignment
+}
+
+resource onEventHubsNamespace 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'eventHubsNamespace') {
+  name: guid(eventHubsNamespace.id, principalId, roleDefinitionId)
+  scope: eventHubsNamespace
+  properties: assignment
+}
+
 var scopeIds = {
   vault: vault.id
   storageAccount: account.id
   applicationInsights: component.id
   resourceGroup: resourceGroup().id
+  serviceBusNamespace: serviceBusNamespace.id
+  eventHubsNamespace: eventHubsNamespace.id
 }
 output scopeId string = scopeIds[scopeKind]

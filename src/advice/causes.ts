@@ -253,7 +253,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     category: 'authorization',
     status: 'fail',
     title: 'Role missing',
-    symptom: '403 Key Vault ForbiddenByRbac, Storage AuthorizationPermissionMismatch, ARM AuthorizationFailed.',
+    symptom: '403 Key Vault ForbiddenByRbac, Storage AuthorizationPermissionMismatch, ARM AuthorizationFailed; Service Bus / Event Hubs amqp:unauthorized-access "\'Listen\' (or \'Send\') claim(s) are required".',
     remedy: ROLE_REMEDY,
     explain: (ctx) => {
       const op = OPERATION(ctx);
@@ -340,7 +340,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     category: 'authorization',
     status: 'fail',
     title: 'Blocked by network rules',
-    symptom: '403 Key Vault ForbiddenByFirewall/ForbiddenByConnection, Storage AuthorizationFailure.',
+    symptom: '403 Key Vault ForbiddenByFirewall/ForbiddenByConnection, Storage AuthorizationFailure; Service Bus / Event Hubs 401 "Ip has been prevented to connect to the endpoint".',
     remedy: 'firewall rule → add a network rule for the workload; public access disabled → private endpoint + private DNS (or run inside that network); never open to all',
     explain: (ctx) => {
       const row = rowOf(ctx);

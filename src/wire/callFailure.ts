@@ -177,8 +177,11 @@ export function callFailureFromAmqpError(err: unknown, opts: { url: string; dead
   const e = (err ?? {}) as Record<string, unknown>;
   const code = asText(e.code);
   const endpoint = hostPort(opts.url);
-  // A socket error keeps its system code through the SDK's translation (ECONNREFUSED, ENOTFOUND, a TLS code, …).
-  const transport = transportFromError(err, { endpoint, timedOut: false, elapsedMs: opts.elapsedMs });
+  // A socket error keeps its system code through core-amqp's translation (ECONNREFUSED, ENOTFOUND, a TLS code, …);
+  // @azure/service-bus then renames an unknown code to GeneralError and prefixes the message with it ("ENOTFOUND: …"),
+  // keeping `syscall`: read the system code back from there.
+  const renamed = typeof e.syscall === 'string' ? /^([A-Z][A-Z0-9_]+):/.exec(asText(e.message) ?? '')?.[1] : undefined;
+  const transport = transportFromError(renamed ? { code: renamed, name: 'Error' } : err, { endpoint, timedOut: false, elapsedMs: opts.elapsedMs });
   if (transport) {
     if (transport.kind === 'aborted' && !opts.deadlineSignal.aborted) transport.kind = 'other';
     return { transport };

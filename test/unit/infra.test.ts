@@ -38,11 +38,15 @@ const OTHER_SUB = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
 const VAULT_ID = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.KeyVault/vaults/kv-app`;
 const ACCOUNT_ID = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stappdata`;
 const RG_ID = `/subscriptions/${SUB}/resourceGroups/rg-app`;
+const SB_ID = `/subscriptions/${SUB}/resourceGroups/rg-msg/providers/Microsoft.ServiceBus/namespaces/sb-orders`;
+const EH_ID = `/subscriptions/${SUB}/resourceGroups/rg-msg/providers/Microsoft.EventHub/namespaces/eh-telemetry`;
 const EVERY_DEPENDENCY = {
   keyVaultSecretResourceId: `${VAULT_ID}/secrets/app-secret`,
   storageContainerResourceId: `${ACCOUNT_ID}/blobServices/default/containers/data`,
   storageBlobName: 'hello.txt',
   armScopeResourceId: RG_ID,
+  serviceBusQueueResourceId: `${SB_ID}/queues/orders`,
+  eventHubResourceId: `${EH_ID}/eventhubs/telemetry`,
 };
 
 function evaluator(params: Record<string, unknown>, cloud: keyof typeof ARM_ENVIRONMENTS = 'AzurePublicCloud') {
@@ -172,10 +176,12 @@ describe('role ids', () => {
 
   it('names each assignment after (scope, principal, role) and declares the principal a ServicePrincipal', () => {
     const assignments = access.resources.filter((r) => r.ref.startsWith('Microsoft.Authorization/roleAssignments@'));
-    expect(assignments).toHaveLength(4);
+    // One assignment per allowed kind of scope.
+    const kinds = access.params.get('scopeKind')!.decorators.find((d) => d.name === 'allowed')!.args[0]!;
+    expect(assignments).toHaveLength((kinds as Expr & { t: 'arr' }).items.length);
     for (const a of assignments) {
       const name = show(a.body.props.find((p) => p.key === 'name')!.value);
-      expect(name).toMatch(/^guid\((vault\.id|account\.id|component\.id|resourceGroup\(\)\.id), principalId, roleDefinitionId\)$/);
+      expect(name).toMatch(/^guid\(([A-Za-z]+\.id|resourceGroup\(\)\.id), principalId, roleDefinitionId\)$/);
       expect(show(a.body.props.find((p) => p.key === 'properties')!.value)).toBe('assignment');
     }
     expect(objectAt(access.vars.get('assignment')).props.map((p) => [p.key, show(p.value)])).toEqual([
@@ -207,6 +213,8 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
         resourceId: ACCOUNT_ID,
       },
       { name: 'arm', kind: 'armResource', resourceId: RG_ID },
+      { name: 'queue', kind: 'serviceBus', fullyQualifiedNamespace: 'sb-orders.servicebus.windows.net', queueName: 'orders', resourceId: SB_ID },
+      { name: 'events', kind: 'eventHubs', fullyQualifiedNamespace: 'eh-telemetry.servicebus.windows.net', eventHubName: 'telemetry', resourceId: EH_ID },
     ]);
     expect(show(objectAt(main.vars.get('diagnoseSettings')).props.find((p) => p.key === 'DIAGNOSE_TARGETS')!.value)).toBe('string(diagnoseTargets)');
   });
@@ -239,6 +247,8 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'vault', name: 'kv-app' },
       { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
       { subscriptionId: SUB, resourceGroup: 'rg-app', kind: 'resourceGroup', name: 'rg-app' },
+      { subscriptionId: SUB, resourceGroup: 'rg-msg', kind: 'serviceBusNamespace', name: 'sb-orders' },
+      { subscriptionId: SUB, resourceGroup: 'rg-msg', kind: 'eventHubsNamespace', name: 'eh-telemetry' },
     ]);
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.source)).toBe('configuredDependencies');
@@ -295,7 +305,7 @@ describe('alongside the workload', () => {
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.condition!)).toBe('!diagnoseAsWorkload');
     // The targets are still diagnosed: only the grants are skipped.
-    expect(e.variable('diagnoseTargets')).toHaveLength(3);
+    expect(e.variable('diagnoseTargets')).toHaveLength(Object.keys(OPERATIONS).length);
     const workload = main.resources.find((r) => r.name === 'workloadIdentity')!;
     expect(workload.existing).toBe(true);
     expect(show(workload.condition!)).toBe('diagnoseAsWorkload');
