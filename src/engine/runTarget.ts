@@ -282,7 +282,7 @@ async function roleEvidence(
       lookup: roleAssignmentList(commandContext),
     };
   }
-  return lookupRoles({ target, scope, oid: claims.oid, credential: arm.grant.credentialFor(undefined, settings.cloud.armAudiences), settings, signal: deadline.signal, commandContext });
+  return lookupRoles({ target, scope, oid: claims.oid, credential: arm.grant.credentialFor(undefined, settings.cloud.armAudiences), settings, signal: deadline.signal, commandContext, evidence });
 }
 
 /**

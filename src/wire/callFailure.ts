@@ -195,10 +195,12 @@ export function callFailureFromAmqpError(err: unknown, opts: { url: string; dead
     return { transport: { kind: 'other', ...(endpoint ? { endpoint } : {}), detail: (asText(e.message) ?? 'the AMQP call failed before any answer').slice(0, 300) } };
   }
   const description = asText(e.message)?.slice(0, MAX_MESSAGE);
+  const inner = description ? REASON_PREFIX.exec(description)?.[1] : undefined;
   const failure: CallFailure = {
     errorCode: code,
-    innerErrorCode: description ? REASON_PREFIX.exec(description)?.[1] : undefined,
-    amqpCondition: code ? AMQP_CONDITIONS[code] : undefined,
+    innerErrorCode: inner,
+    // @azure/service-bus turns a code it does not know into GeneralError and prefixes the description with the old one.
+    amqpCondition: code ? AMQP_CONDITIONS[code] ?? (code === 'GeneralError' && inner ? AMQP_CONDITIONS[inner] : undefined) : undefined,
     message: description,
     requestId: description ? TRACKING_ID.exec(description)?.[1] : undefined,
   };

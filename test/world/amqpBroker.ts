@@ -54,6 +54,8 @@ export interface MessagingNamespace {
   topics?: Record<string, { subscriptions: Record<string, SbQueue> }>;
   /** Event hubs: partition count and consumer groups (`$Default` always exists). */
   eventHubs?: Record<string, { partitions: number; consumerGroups?: string[] }>;
+  /** Set by the broker: messages that arrived on an entity's sender link (the probes must leave it at 0). */
+  messagesReceived?: number;
 }
 
 export interface AmqpBrokerDeps {
@@ -363,7 +365,8 @@ export async function startAmqpBroker(deps: AmqpBrokerDeps): Promise<Service> {
       replyLink(context.connection, request, node)?.send({ correlation_id: request.message_id, application_properties: answer.properties, body: answer.body } as Message);
       return;
     }
-    // A message sent to an entity: the probe never sends one; accept and drop it (nothing is stored).
+    // A message sent to an entity: the probe never sends one; counted (tests hold it at 0), then dropped.
+    if (st.ns) st.ns.messagesReceived = (st.ns.messagesReceived ?? 0) + 1;
   });
 
   container.on('error', () => undefined);
