@@ -89,7 +89,7 @@ export const eventHubs: TargetKind<EventHubsTarget, typeof EventHubsTargetSchema
   },
   causes: [
     'authorized', 'wrong_audience', 'wrong_tenant', 'token_expired', 'role_missing', 'network_blocked', 'propagation_pending',
-    'resource_not_found', 'throttled', 'target_unreachable', 'target_error',
+    'grant_ineffective', 'resource_not_found', 'throttled', 'target_unreachable', 'target_error',
   ],
   loadProbe: async () => (await import('./probe')).probeEventHubs,
 };

@@ -6,7 +6,7 @@ import { ago, DAY, type KindWorld } from './types';
 const namespaceId = (name: string) => `${RG_APP}/providers/Microsoft.EventHub/namespaces/${name}`;
 const NAMES = {
   ok: 'ceh-ok', tenant: 'ceh-tenant', expired: 'ceh-expired', norole: 'ceh-norole', firewall: 'ceh-firewall', young: 'ceh-young',
-  busy: 'ceh-busy', down: 'ceh-down',
+  cond: 'ceh-cond', busy: 'ceh-busy', down: 'ceh-down',
 } as const;
 
 function namespace(world: World, name: string, extra: Partial<MessagingNamespace> = {}): void {
@@ -26,12 +26,14 @@ export const eventHubs: KindWorld = {
     namespace(world, NAMES.norole);
     namespace(world, NAMES.firewall, { network: 'private' });
     namespace(world, NAMES.young);
+    namespace(world, NAMES.cond);
     namespace(world, NAMES.busy, { fault: 'busy' });
     namespace(world, NAMES.down, { fault: 'error' });
     for (const name of [NAMES.ok, NAMES.tenant, NAMES.expired, NAMES.firewall, NAMES.busy, NAMES.down]) {
       world.grant(oid, 'eventHubsDataReceiver', `${namespaceId(name)}/eventhubs/telemetry`, { createdOn: ago(DAY) });
     }
     world.grant(oid, 'eventHubsDataReceiver', namespaceId(NAMES.young), { createdOn: ago(60), propagationDelaySeconds: 3600 });
+    world.grant(oid, 'eventHubsDataReceiver', namespaceId(NAMES.cond), { createdOn: ago(2 * DAY), condition: "@Resource[Microsoft.EventHub/namespaces/eventhubs:name] StringEquals 'other'" });
   },
   cases(world) {
     const t = (name: string, ns: string, extra: Record<string, unknown> = {}) => ({
@@ -51,6 +53,7 @@ export const eventHubs: KindWorld = {
       role_missing: t('eh-c-role-missing', NAMES.norole),
       network_blocked: t('eh-c-network', NAMES.firewall),
       propagation_pending: t('eh-c-propagation', NAMES.young),
+      grant_ineffective: t('eh-c-grant-ineffective', NAMES.cond),
       resource_not_found: t('eh-c-not-found', NAMES.ok, { eventHubName: 'no-such-hub' }),
       throttled: t('eh-c-throttled', NAMES.busy),
       target_unreachable: { name: 'eh-c-unreachable', kind: 'eventHubs', fullyQualifiedNamespace: 'nxdomain-ceh.servicebus.windows.net', endpoint: world.namespaceEndpoint('nxdomain-ceh'), eventHubName: 'telemetry' },
