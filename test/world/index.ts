@@ -32,6 +32,7 @@ export type {
   WorldState,
 } from './model';
 export type { TokenClaims } from './tokens';
+export type { MessagingNamespace } from './amqpBroker';
 export { decodeJwt } from './tokens';
 
 export interface WorldOptions {
