@@ -17,7 +17,7 @@ beforeAll(async () => {
   await stageStandardWorld(world);
   world.state.namespaces = [
     { name: 'acc-sb', kind: 'serviceBus', resourceId: SB, tenantId: TENANT_ID, queues: { orders: { messages: 1 }, outbox: {} }, topics: { events: { subscriptions: { audit: {} } } } },
-    { name: 'acc-eh', kind: 'eventHubs', resourceId: EH, tenantId: TENANT_ID, eventHubs: { telemetry: { partitions: 4 } } },
+    { name: 'acc-eh', kind: 'eventHubs', resourceId: EH, tenantId: TENANT_ID, eventHubs: { telemetry: { partitions: 4 }, stream: { partitions: 2 } } },
   ];
   world.state.arm.resources.push(SB, EH);
   const oid = USER_IDENTITY.principalId;
@@ -25,6 +25,7 @@ beforeAll(async () => {
   world.grant(oid, 'serviceBusDataSender', `${SB}/queues/outbox`, { createdOn: new Date(Date.now() - 86_400_000) });
   world.grant(oid, 'serviceBusDataReceiver', `${SB}/topics/events/subscriptions/audit`, { createdOn: new Date(Date.now() - 86_400_000) });
   world.grant(oid, 'eventHubsDataSender', `${EH}/eventhubs/telemetry`, { createdOn: new Date(Date.now() - 86_400_000) });
+  world.grant(oid, 'eventHubsDataReceiver', `${EH}/eventhubs/stream`, { createdOn: new Date(Date.now() - 86_400_000) });
   const sb = (name: string, extra: Record<string, unknown>) => ({ name, kind: 'serviceBus', fullyQualifiedNamespace: 'acc-sb.servicebus.windows.net', endpoint: world.namespaceEndpoint('acc-sb'), resourceId: SB, ...extra });
   const eh = (name: string, extra: Record<string, unknown>) => ({ name, kind: 'eventHubs', fullyQualifiedNamespace: 'acc-eh.servicebus.windows.net', endpoint: world.namespaceEndpoint('acc-eh'), eventHubName: 'telemetry', resourceId: EH, ...extra });
   const targets = [
@@ -33,6 +34,7 @@ beforeAll(async () => {
     sb('sb-subscription', { topicName: 'events', subscriptionName: 'audit' }),
     eh('eh-send', { access: 'send' }),
     eh('eh-receive-as-sender', {}),
+    eh('eh-receiver-link', { eventHubName: 'stream', openReceiver: true }),
   ];
   service = await startService(serviceEnv(world, { DIAGNOSE_TARGETS: JSON.stringify(targets), DIAGNOSE_TIMEOUT_MS: '15000' }));
   verdict = (await service.diagnose()).verdict;
@@ -59,6 +61,11 @@ describe('Service Bus and Event Hubs access', () => {
 
   it('peeks a topic subscription with the role granted on that subscription', () => {
     expect(checkOf(verdict, 'sb-subscription')).toMatchObject({ cause: 'authorized', evidence: { result: { access: 'receive', peekable: true, messagesPeeked: 0 } } });
+  });
+
+  it('opens a receiver link on a partition when asked (from the latest event: nothing is read)', () => {
+    expect(checkOf(verdict, 'eh-receiver-link')).toMatchObject({ cause: 'authorized', evidence: { result: { access: 'receive', receiverLinkOpened: true, partitions: 2 } } });
+    expect(checkOf(verdict, 'eh-send').evidence.result).not.toHaveProperty('receiverLinkOpened');
   });
 
   it('asks a sender-only identity for Azure Event Hubs Data Receiver to read the hub', () => {

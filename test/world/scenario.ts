@@ -64,7 +64,7 @@ export type DiagnoseTarget =
   | { name: string; kind: 'storageBlob'; accountUrl: string; container: string; blobName?: string; resourceId?: string; audience?: string }
   | { name: string; kind: 'armResource'; resourceId: string; endpoint?: string; audience?: string }
   | { name: string; kind: 'serviceBus'; fullyQualifiedNamespace: string; queueName?: string; topicName?: string; subscriptionName?: string; access?: 'receive' | 'send' | 'both'; endpoint?: string; resourceId?: string; audience?: string }
-  | { name: string; kind: 'eventHubs'; fullyQualifiedNamespace: string; eventHubName: string; consumerGroup?: string; access?: 'receive' | 'send' | 'both'; endpoint?: string; resourceId?: string; audience?: string };
+  | { name: string; kind: 'eventHubs'; fullyQualifiedNamespace: string; eventHubName: string; consumerGroup?: string; access?: 'receive' | 'send' | 'both'; openReceiver?: boolean; endpoint?: string; resourceId?: string; audience?: string };
 
 export const EXPECTED_CAUSES: Readonly<Record<string, ExpectedCause>> = Object.freeze({
   'kv-ok': 'authorized',

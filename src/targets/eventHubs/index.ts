@@ -30,6 +30,8 @@ export const EventHubsTargetSchema = z.object({
   consumerGroup: z.string().regex(/^(\$Default|[A-Za-z0-9][A-Za-z0-9._-]{0,49})$/, 'expected a consumer group name ($Default, or letters, digits, ".", "_", "-")').optional(),
   /** receive (hub and partition properties), send (open a producer link), or both. Default receive. */
   access: accessField,
+  /** With receive: also open a receiver link on the first partition, from the latest event (nothing is read). */
+  openReceiver: z.boolean().optional(),
   /** customEndpointAddress: an application gateway or private path in front of the namespace. */
   endpoint: customEndpoint,
 });
