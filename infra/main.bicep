@@ -73,6 +73,12 @@ param storageQueueResourceId string = ''
 @description('Storage table to query one entity of, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<account>/tableServices/default/tables/<name> (or the account id alone: list its tables). Grants Storage Table Data Reader on the account.')
 param storageTableResourceId string = ''
 
+@description('Service Bus queue to peek, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ServiceBus/namespaces/<ns>/queues/<name>. Grants Azure Service Bus Data Receiver on the namespace.')
+param serviceBusQueueResourceId string = ''
+
+@description('Event hub to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.EventHub/namespaces/<ns>/eventhubs/<name>. Grants Azure Event Hubs Data Receiver on the namespace.')
+param eventHubResourceId string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -119,6 +125,8 @@ var roles = {
   cognitiveServicesOpenAIUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
   storageQueueDataReader: '19e7f393-937e-4f77-808e-94535e297925'
   storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
+  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
 }
 
 // App Configuration's host suffix per cloud (the appConfiguration kind's hosts in src/targets/appConfiguration/):
@@ -134,6 +142,14 @@ var cosmosDnsSuffixes = {
   AzureCloud: 'documents.azure.com'
   AzureChinaCloud: 'documents.azure.cn'
   AzureUSGovernment: 'documents.azure.us'
+}
+
+// environment().name → the Service Bus / Event Hubs namespace host suffix (environment() has no such suffix; the
+// values are NAMESPACE_SUFFIXES of src/targets/messaging.ts).
+var serviceBusSuffixes = {
+  AzureCloud: 'servicebus.windows.net'
+  AzureChinaCloud: 'servicebus.chinacloudapi.cn'
+  AzureUSGovernment: 'servicebus.usgovcloudapi.net'
 }
 
 // environment().name → AZURE_CLOUD (the `azCloudName` → `name` pairs of CLOUDS in src/catalog/clouds.ts).
@@ -344,6 +360,40 @@ var dependencies = [
       },
       empty(idSegment(storageTableResourceId, 12)) ? {} : { tableName: idSegment(storageTableResourceId, 12) }
     )
+  }
+  {
+    configured: !empty(serviceBusQueueResourceId)
+    roleDefinitionId: roles.serviceBusDataReceiver
+    scope: {
+      subscriptionId: idSegment(serviceBusQueueResourceId, 2)
+      resourceGroup: idSegment(serviceBusQueueResourceId, 4)
+      kind: 'serviceBusNamespace'
+      name: idSegment(serviceBusQueueResourceId, 8)
+    }
+    target: {
+      name: 'queue'
+      kind: 'serviceBus'
+      fullyQualifiedNamespace: '${idSegment(serviceBusQueueResourceId, 8)}.${serviceBusSuffixes[environment().name]}'
+      queueName: idSegment(serviceBusQueueResourceId, 10)
+      resourceId: idPrefix(serviceBusQueueResourceId, 9)
+    }
+  }
+  {
+    configured: !empty(eventHubResourceId)
+    roleDefinitionId: roles.eventHubsDataReceiver
+    scope: {
+      subscriptionId: idSegment(eventHubResourceId, 2)
+      resourceGroup: idSegment(eventHubResourceId, 4)
+      kind: 'eventHubsNamespace'
+      name: idSegment(eventHubResourceId, 8)
+    }
+    target: {
+      name: 'events'
+      kind: 'eventHubs'
+      fullyQualifiedNamespace: '${idSegment(eventHubResourceId, 8)}.${serviceBusSuffixes[environment().name]}'
+      eventHubName: idSegment(eventHubResourceId, 10)
+      resourceId: idPrefix(eventHubResourceId, 9)
+    }
   }
 ]
 

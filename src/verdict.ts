@@ -253,6 +253,8 @@ export const EvidenceSchema = z.object({
   wwwAuthenticate: z.string().optional(),
   retryAfter: z.string().optional(),
   transport: TransportSchema.optional(),
+  /** Added with the AMQP kinds (Service Bus, Event Hubs): the AMQP error condition of the refusal. */
+  amqpCondition: z.string().optional(),
   identityEndpoint: IdentityEndpointEvidenceSchema.optional(),
   proxy: ProxyEvidenceSchema.optional(),
   localChain: LocalChainSchema.optional(),

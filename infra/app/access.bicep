@@ -9,7 +9,7 @@ param principalId string
 @description('GUID of a built-in role, taken from the `roles` table in main.bicep (held to src/catalog/roles.ts by test/unit/infra.test.ts).')
 param roleDefinitionId string
 
-@description('Kind of scope: the vault, the storage account, the Application Insights component, this resource group itself, the App Configuration store, the container registry, or the Cognitive Services (Azure OpenAI) account.')
+@description('Kind of scope: the vault, the storage account, the Application Insights component, this resource group itself, the App Configuration store, the container registry, the Cognitive Services (Azure OpenAI) account, or a Service Bus / Event Hubs namespace.')
 @allowed([
   'vault'
   'storageAccount'
@@ -17,6 +17,8 @@ param roleDefinitionId string
   'configurationStore'
   'containerRegistry'
   'cognitiveServicesAccount'
+  'serviceBusNamespace'
+  'eventHubsNamespace'
   'applicationInsights'
 ])
 param scopeKind string
@@ -47,6 +49,14 @@ resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing =
 }
 
 resource cognitiveAccount 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
+  name: scopeName
+}
+
+resource serviceBusNamespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' existing = {
+  name: scopeName
+}
+
+resource eventHubsNamespace 'Microsoft.EventHub/namespaces@2024-01-01' existing = {
   name: scopeName
 }
 
@@ -101,6 +111,18 @@ resource onStore 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scop
   properties: assignment
 }
 
+resource onServiceBusNamespace 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'serviceBusNamespace') {
+  name: guid(serviceBusNamespace.id, principalId, roleDefinitionId)
+  scope: serviceBusNamespace
+  properties: assignment
+}
+
+resource onEventHubsNamespace 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (scopeKind == 'eventHubsNamespace') {
+  name: guid(eventHubsNamespace.id, principalId, roleDefinitionId)
+  scope: eventHubsNamespace
+  properties: assignment
+}
+
 var scopeIds = {
   vault: vault.id
   storageAccount: account.id
@@ -109,5 +131,7 @@ var scopeIds = {
   configurationStore: store.id
   containerRegistry: registry.id
   cognitiveServicesAccount: cognitiveAccount.id
+  serviceBusNamespace: serviceBusNamespace.id
+  eventHubsNamespace: eventHubsNamespace.id
 }
 output scopeId string = scopeIds[scopeKind]

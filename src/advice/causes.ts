@@ -2,7 +2,7 @@ import type { Cause, Category, Stage, Status } from '../verdict';
 import { assignee, guidInQuery, hostCli } from './commands';
 import { narrowestScopeText, resourceIdExpr, roleAssignmentCreate, roleAssignmentList, targetHost } from '../targets/commands';
 import type { FixContext, ForbiddenCode, KindContext } from '../targets/kind';
-import { forbiddenCode, kindOf, KINDS, leastRoleOf, type Target } from '../targets/registry';
+import { forbiddenCode, kindOf, KINDS, leastRoleOf, operationOf, type Target } from '../targets/registry';
 import { controlPlaneTrap, whyIneffective } from '../engine/propagation';
 import { comment, oneLine, sh } from './shell';
 import { HOST_CAUSES, workloadIdentityExpired, workloadIdentityNotFound } from './hostCauses';
@@ -39,7 +39,7 @@ const ROLE_REMEDY = [
 ].join('; ');
 
 const svc = (ctx: CauseContext) => kindOf(ctx.target).nouns.service;
-const OPERATION = (ctx: CauseContext) => kindOf(ctx.target).operation;
+const OPERATION = (ctx: CauseContext) => operationOf(ctx.target, ctx.evidence);
 /** The 403's row in the target kind's error dialect. */
 const rowOf = (ctx: CauseContext) => forbiddenCode(ctx.target.kind, ctx.evidence.errorCode, ctx.evidence.innerErrorCode, ctx.evidence.message);
 /** The kind's own fix for a cause, if it has one. */
@@ -253,7 +253,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     category: 'authorization',
     status: 'fail',
     title: 'Role missing',
-    symptom: '403 Key Vault ForbiddenByRbac, Storage AuthorizationPermissionMismatch, ARM AuthorizationFailed; ACR 401 UNAUTHORIZED after its token exchange; Azure OpenAI 401 PermissionDenied.',
+    symptom: '403 Key Vault ForbiddenByRbac, Storage AuthorizationPermissionMismatch, ARM AuthorizationFailed; ACR 401 UNAUTHORIZED after its token exchange; Azure OpenAI 401 PermissionDenied; Service Bus / Event Hubs amqp:unauthorized-access "\'Listen\' (or \'Send\') claim(s) are required".',
     remedy: ROLE_REMEDY,
     explain: (ctx) => {
       const op = OPERATION(ctx);
@@ -346,7 +346,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     category: 'authorization',
     status: 'fail',
     title: 'Blocked by network rules',
-    symptom: '403 Key Vault ForbiddenByFirewall/ForbiddenByConnection, Storage AuthorizationFailure, ACR DENIED.',
+    symptom: '403 Key Vault ForbiddenByFirewall/ForbiddenByConnection, Storage AuthorizationFailure, ACR DENIED; Service Bus / Event Hubs 401 "Ip has been prevented to connect to the endpoint".',
     remedy: 'firewall rule → add a network rule for the workload; public access disabled → private endpoint + private DNS (or run inside that network); never open to all',
     explain: (ctx) => {
       const row = rowOf(ctx);

@@ -371,6 +371,56 @@ export const ROLES = {
       'Microsoft.Storage/storageAccounts/tableServices/tables/entities/update/action',
     ],
   },
+  // Service Bus and Event Hubs data roles: MicrosoftDocs/azure-docs articles/role-based-access-control/built-in-roles/
+  // integration.md (Service Bus) and analytics.md (Event Hubs); shared/reference/services-and-hosts.md §9.2, §10.2.
+  serviceBusDataReceiver: {
+    name: 'Azure Service Bus Data Receiver',
+    id: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0',
+    plane: 'data',
+    actions: ['Microsoft.ServiceBus/*/queues/read', 'Microsoft.ServiceBus/*/topics/read', 'Microsoft.ServiceBus/*/topics/subscriptions/read'],
+    notActions: [],
+    dataActions: ['Microsoft.ServiceBus/*/receive/action'],
+  },
+  serviceBusDataSender: {
+    name: 'Azure Service Bus Data Sender',
+    id: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39',
+    plane: 'data',
+    actions: ['Microsoft.ServiceBus/*/queues/read', 'Microsoft.ServiceBus/*/topics/read', 'Microsoft.ServiceBus/*/topics/subscriptions/read'],
+    notActions: [],
+    dataActions: ['Microsoft.ServiceBus/*/send/action'],
+  },
+  serviceBusDataOwner: {
+    name: 'Azure Service Bus Data Owner',
+    id: '090c5cfd-751d-490a-894a-3ce6f1109419',
+    plane: 'data',
+    actions: ['Microsoft.ServiceBus/*'],
+    notActions: [],
+    dataActions: ['Microsoft.ServiceBus/*'],
+  },
+  eventHubsDataReceiver: {
+    name: 'Azure Event Hubs Data Receiver',
+    id: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde',
+    plane: 'data',
+    actions: ['Microsoft.EventHub/*/eventhubs/consumergroups/read'],
+    notActions: [],
+    dataActions: ['Microsoft.EventHub/*/receive/action'],
+  },
+  eventHubsDataSender: {
+    name: 'Azure Event Hubs Data Sender',
+    id: '2b629674-e913-4c01-ae53-ef4638d8f975',
+    plane: 'data',
+    actions: ['Microsoft.EventHub/*/eventhubs/read'],
+    notActions: [],
+    dataActions: ['Microsoft.EventHub/*/send/action'],
+  },
+  eventHubsDataOwner: {
+    name: 'Azure Event Hubs Data Owner',
+    id: 'f526a384-b230-433a-b45c-95f59c4a2dec',
+    plane: 'data',
+    actions: ['Microsoft.EventHub/*'],
+    notActions: [],
+    dataActions: ['Microsoft.EventHub/*'],
+  },
 } as const satisfies Record<string, BuiltInRole>;
 
 export type RoleKey = keyof typeof ROLES;

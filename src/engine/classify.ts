@@ -96,9 +96,10 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
     if (failure.transport.kind === 'malformed') return 'target_error';
     return failure.transport.kind === 'aborted' || failure.transport.kind === 'timeout' ? 'deadline_exceeded' : 'target_unreachable';
   }
-  // A service whose statuses mean something else (Container Registry's 401 after its token exchange, App
-  // Configuration's bare 403) says so first: TargetKind.classify.
-  const own = kindOf(input.target.kind).classify?.(failure);
+  // A service whose answers mean something else (Container Registry's 401 after its token exchange, App
+  // Configuration's bare 403) or come in its own protocol (AMQP) reads its failure first: TargetKind.classify.
+  const own = kindOf(input.target).classify?.(failure);
+  if (own === 'authentication') return authenticationCause(input);
   if (own) return own;
   const status = failure.httpStatus ?? 0;
   // A 401 is authentication, unless the kind's dialect says its code is a refusal of another kind (Azure OpenAI's

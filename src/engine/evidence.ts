@@ -83,6 +83,7 @@ export function failureEvidence(f: CallFailure): Evidence {
     ...(f.retryAfter ? { retryAfter: f.retryAfter } : {}),
     ...(f.transport ? { transport: f.transport } : {}),
     ...(f.step ? { step: f.step } : {}),
+    ...(f.amqpCondition ? { amqpCondition: f.amqpCondition } : {}),
     ...correlationEvidence(f),
   };
 }

@@ -2,11 +2,11 @@ import type { TokenCredential } from '@azure/identity';
 import type { AuthorizationManagementClient } from '@azure/arm-authorization';
 import type { CommandContext } from '../advice/commands';
 import { roleAssignmentList } from '../targets/commands';
-import { kindOf } from '../targets/registry';
+import { kindOf, operationOf } from '../targets/registry';
 import { grantsAction, grantsDataAction, roleById, scopeCovers, type BuiltInRole } from '../catalog/roles';
 import type { Settings, Target } from '../config';
 import { callFailureFromError } from '../wire/callFailure';
-import type { RoleEvidence } from '../verdict';
+import type { Evidence, RoleEvidence } from '../verdict';
 import { boundedHttpClient } from '../wire/boundedClient';
 
 /**
@@ -25,6 +25,8 @@ export async function lookupRoles(args: {
   settings: Settings;
   signal: AbortSignal;
   commandContext: CommandContext;
+  /** What the service said: a kind whose operation depends on the refused claim reads it (TargetKind.operationFor). */
+  evidence?: Evidence;
 }): Promise<RoleEvidence> {
   const { target, scope, oid, credential, settings, signal } = args;
   const lookup = roleAssignmentList(args.commandContext);
@@ -38,7 +40,7 @@ export async function lookupRoles(args: {
     httpClient: boundedHttpClient(settings.maxResponseBytes),
   });
   const kind = kindOf(target);
-  const op = kind.operation;
+  const op = operationOf(target, args.evidence);
   const touched = operationScope(target, scope);
   // The caller's own effective permissions need no role to read: kept even when listing assignments is refused.
   const effectiveRead = effectivePermissions(client, scope, signal);

@@ -135,7 +135,7 @@ export async function runTarget(
         audience,
         cause: overlayIdentity('authorized', grant.claims, settings),
         stage: 'call',
-        httpStatus: outcome.httpStatus,
+        ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
         claims: grant.claims,
         evidence: { ...evidence, ...correlationEvidence(outcome.correlation), result: outcome.result },
         durationMs: Date.now() - started,
@@ -282,7 +282,7 @@ async function roleEvidence(
       lookup: roleAssignmentList(commandContext),
     };
   }
-  return lookupRoles({ target, scope, oid: claims.oid, credential: arm.grant.credentialFor(undefined, settings.cloud.armAudiences), settings, signal: deadline.signal, commandContext });
+  return lookupRoles({ target, scope, oid: claims.oid, credential: arm.grant.credentialFor(undefined, settings.cloud.armAudiences), settings, signal: deadline.signal, commandContext, evidence });
 }
 
 /**

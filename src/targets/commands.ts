@@ -2,6 +2,7 @@ import { resourceIdOr, assignee, type CommandContext } from '../advice/commands'
 import type { Settings } from '../config';
 import { oneLine, sh } from '../advice/shell';
 import { kindOf, leastRoleOf, type Target } from './registry';
+import type { Evidence } from '../verdict';
 
 /**
  * Fix-command builders that need to know the target's kind: its resource id look-up, the scope to grant at, its host.
@@ -26,7 +27,7 @@ export function narrowestScopeText(target: Target): string {
   return oneLine(`${target.resourceId ?? kind.resource.text(target)}${kind.scopes.grant(target)}`);
 }
 
-export function roleAssignmentCreate(ctx: CommandContext, roleName = leastRoleOf(ctx.target).name): string {
+export function roleAssignmentCreate(ctx: CommandContext, roleName = leastRoleOf(ctx.target, (ctx as { evidence?: Evidence }).evidence).name): string {
   return (
     `az role assignment create --assignee-object-id ${assignee(ctx)} --assignee-principal-type ServicePrincipal ` +
     `--role ${sh(roleName)} --scope ${narrowestScope(ctx.target)}`

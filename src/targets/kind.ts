@@ -190,13 +190,21 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   /** Set when the service grants data access outside Azure RBAC (see PermissionModel). */
   permissions?: PermissionModel<T>;
   /**
+   * Set when a target's own settings select what it probes (Service Bus `access`: receive and/or send), so the least
+   * role differs per target; `operation` stays the default. `evidence` (when known) tells which claim was refused.
+   * Read it through `operationOf` (registry.ts).
+   */
+  operationFor?(target: T, evidence?: Evidence): Operation;
+  /**
    * Classifies a call failure before the shared rules, for a service whose answers do not follow 401 = token refused,
    * 403 = not permitted, or carry no code of their own: Container Registry refuses a missing permission with 401 once
    * its own token exchange has succeeded; App Configuration answers a missing data role with a bare 403 and a wrong
    * tenant only in its 401's WWW-Authenticate. Undefined leaves the failure to the shared rules (codes, then the
-   * token's claims). Pure, like the rest of classification.
+   * token's claims). A service that answers in its own protocol (AMQP: Service Bus, Event Hubs) reads its failure here
+   * too, and may answer 'authentication' to let the shared token rules (codes, then claims) decide. Pure, like the
+   * rest of classification.
    */
-  classify?(failure: CallFailure): Cause | undefined;
+  classify?(failure: CallFailure): Cause | 'authentication' | undefined;
   /**
    * The audience a token is requested for when it depends on the target, not only on the cloud (Cosmos DB: the
    * account's own endpoint, `https://<account>.documents.azure.com`, exactly as its SDK asks). Absent: `audiences[cloud][0]`.

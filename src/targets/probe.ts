@@ -24,7 +24,8 @@ export interface ProbeContext {
 }
 
 export type CallOutcome =
-  | { ok: true; httpStatus: number; result: Record<string, string | number | boolean | null>; correlation: Correlation }
+  /** httpStatus: absent for a protocol without HTTP statuses (AMQP). */
+  | { ok: true; httpStatus?: number; result: Record<string, string | number | boolean | null>; correlation: Correlation }
   | { ok: false; failure: CallFailure };
 
 /** A kind's probe: the one read-only call its service's SDK makes for the target. */
@@ -35,11 +36,13 @@ export async function guarded(
   url: string,
   ctx: ProbeContext,
   call: () => Promise<CallOutcome>,
+  /** How a throw reads: HTTP by default; the AMQP kinds pass callFailureFromAmqpError. */
+  toFailure: typeof callFailureFromError = callFailureFromError,
 ): Promise<CallOutcome> {
   const started = Date.now();
   try {
     return await call();
   } catch (err) {
-    return { ok: false, failure: callFailureFromError(err, { url, deadlineSignal: ctx.signal, elapsedMs: Date.now() - started }) };
+    return { ok: false, failure: toFailure(err, { url, deadlineSignal: ctx.signal, elapsedMs: Date.now() - started }) };
   }
 }

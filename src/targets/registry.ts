@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CLOUD_FACTS, CLOUD_NAMES, sameAudience, type CloudFacts, type CloudName } from '../catalog/clouds';
 import type { BuiltInRole } from '../catalog/roles';
 import type { BaseTarget, ForbiddenCode, Operation, TargetKind } from './kind';
+import type { Evidence } from '../verdict';
 import { armResource } from './armResource';
 import { keyVaultSecret } from './keyVaultSecret';
 import { storageBlob } from './storageBlob';
@@ -12,12 +13,14 @@ import { cosmosDb } from './cosmosDb';
 import { azureOpenAI } from './azureOpenAI';
 import { storageQueue } from './storageQueue';
 import { storageTable } from './storageTable';
+import { serviceBus } from './serviceBus';
+import { eventHubs } from './eventHubs';
 
 /**
  * THE list of target kinds. Adding a kind is its folder under src/targets/ and one line here; the settings schema,
  * the verdict's kind enum, dispatch, nouns, health component types and the README's tables derive from this list.
  */
-export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb, azureOpenAI, storageQueue, storageTable] as const;
+export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb, azureOpenAI, storageQueue, storageTable, serviceBus, eventHubs] as const;
 
 type Kinds = typeof KINDS;
 
@@ -49,6 +52,12 @@ export function isKindName(kind: unknown): kind is TargetKindName {
 /** Each kind's probe operation (plane, permission, least role), by kind name. */
 export const OPERATIONS = Object.fromEntries(KINDS.map((k) => [k.kind, k.operation])) as Record<TargetKindName, Operation>;
 
+/** The operation a target probes: its kind's, or what the target's own settings select (see TargetKind.operationFor). */
+export function operationOf(target: BaseTarget, evidence?: Evidence): Operation {
+  const kind = kindOf<BaseTarget>(target);
+  return kind.operationFor?.(target, evidence) ?? kind.operation;
+}
+
 /** A cloud's facts joined with every kind's audiences and host suffixes in it. */
 export interface Cloud extends CloudFacts {
   /** The audience a token is requested for, per kind. */
@@ -79,9 +88,8 @@ export function audienceAccepted(cloud: Cloud, kind: TargetKindName, audience: s
 }
 
 /** The least role a target needs: its kind's per-target one (Graph: the configured permission), else the kind's. */
-export function leastRoleOf(target: BaseTarget): BuiltInRole {
-  const kind = kindOf(target);
-  return kind.leastRoleFor?.(target) ?? kind.operation.leastRole;
+export function leastRoleOf(target: BaseTarget, evidence?: Evidence): BuiltInRole {
+  return kindOf(target).leastRoleFor?.(target) ?? operationOf(target, evidence).leastRole;
 }
 
 /** A 403's row in the kind's error dialect, by the code the service answered (the inner code first). */

@@ -28,6 +28,8 @@ export interface CallFailure extends Correlation {
    * `token`, `call`); absent for a service answered in one request.
    */
   step?: string;
+  /** AMQP services (Service Bus, Event Hubs): the AMQP error condition the refusal stands for (amqp:unauthorized-access, …). */
+  amqpCondition?: string;
 }
 
 interface HeaderBag {
@@ -147,3 +149,72 @@ export function callFailureFromError(err: unknown, opts: { url: string; deadline
   return Object.fromEntries(Object.entries(failure).filter(([, v]) => v !== undefined)) as CallFailure;
 }
 
+
+/**
+ * The AMQP condition behind each error code @azure/core-amqp gives (its ErrorNameConditionMapper, src/errors.ts in
+ * Azure/azure-sdk-for-js sdk/core/core-amqp): the SDK keeps the code and the service's description, not the condition.
+ * @azure/service-bus renames the codes once more (src/serviceBusError.ts): both spellings are listed.
+ */
+const AMQP_CONDITIONS: Readonly<Record<string, string>> = {
+  UnauthorizedError: 'amqp:unauthorized-access',
+  UnauthorizedAccess: 'amqp:unauthorized-access',
+  MessagingEntityNotFoundError: 'amqp:not-found',
+  MessagingEntityNotFound: 'amqp:not-found',
+  ServiceCommunicationError: 'amqp:not-found',
+  ServerBusyError: 'com.microsoft:server-busy',
+  ServiceBusy: 'com.microsoft:server-busy',
+  ServiceUnavailableError: 'com.microsoft:timeout',
+  ServiceTimeout: 'com.microsoft:timeout',
+  InvalidOperationError: 'amqp:not-allowed',
+  QuotaExceededError: 'amqp:resource-limit-exceeded',
+  QuotaExceeded: 'amqp:resource-limit-exceeded',
+  MessagingEntityDisabledError: 'com.microsoft:entity-disabled',
+  MessagingEntityDisabled: 'com.microsoft:entity-disabled',
+  InternalServerError: 'amqp:internal-error',
+  ConnectionForcedError: 'amqp:connection:forced',
+};
+
+/** Service Bus and Event Hubs end their descriptions with "TrackingId:<id>, SystemTracker:<…>, Timestamp:<…>". */
+const TRACKING_ID = /TrackingId:\s*([A-Za-z0-9_-]+)/;
+/** A description that starts with the service's own reason code: "InvalidIssuer: Token issuer is invalid. …". */
+const REASON_PREFIX = /^([A-Z][A-Za-z]+):\s/;
+
+/**
+ * Turn what an AMQP SDK call threw (@azure/service-bus ServiceBusError, @azure/core-amqp MessagingError, a socket error)
+ * into a CallFailure. AMQP has no HTTP status: `errorCode` is the SDK's code, `innerErrorCode` the reason code a
+ * description starts with (ExpiredToken, InvalidIssuer, …), `amqpCondition` the condition the code stands for, the
+ * description is the message, and the TrackingId in it is the request id to quote in a support case.
+ */
+export function callFailureFromAmqpError(err: unknown, opts: { url: string; deadlineSignal: AbortSignal; elapsedMs: number }): CallFailure {
+  const e = (err ?? {}) as Record<string, unknown>;
+  const code = asText(e.code);
+  const endpoint = hostPort(opts.url);
+  // A socket error keeps its system code through core-amqp's translation (ECONNREFUSED, ENOTFOUND, a TLS code, …);
+  // @azure/service-bus then renames an unknown code to GeneralError and prefixes the message with it ("ENOTFOUND: …"),
+  // keeping `syscall`: read the system code back from there.
+  const renamed = typeof e.syscall === 'string' ? /^([A-Z][A-Z0-9_]+):/.exec(asText(e.message) ?? '')?.[1] : undefined;
+  const transport = transportFromError(renamed ? { code: renamed, name: 'Error' } : err, { endpoint, timedOut: false, elapsedMs: opts.elapsedMs });
+  if (transport) {
+    if (transport.kind === 'aborted' && !opts.deadlineSignal.aborted) transport.kind = 'other';
+    return { transport };
+  }
+  // rhea-promise's timer (no answer to an attach or a request in time) is silence, not an answer.
+  if (code === 'OperationTimeoutError' || code === 'ServiceTimeout') {
+    return { transport: { kind: 'timeout', code, ...(endpoint ? { endpoint } : {}), detail: 'no answer before the operation timeout', elapsedMs: opts.elapsedMs } };
+  }
+  if (e.name !== 'ServiceBusError' && e.name !== 'MessagingError') {
+    // Not the service's answer: an SDK-side error with neither an AMQP code nor a socket code.
+    return { transport: { kind: 'other', ...(endpoint ? { endpoint } : {}), detail: (asText(e.message) ?? 'the AMQP call failed before any answer').slice(0, 300) } };
+  }
+  const description = asText(e.message)?.slice(0, MAX_MESSAGE);
+  const inner = description ? REASON_PREFIX.exec(description)?.[1] : undefined;
+  const failure: CallFailure = {
+    errorCode: code,
+    innerErrorCode: inner,
+    // @azure/service-bus turns a code it does not know into GeneralError and prefixes the description with the old one.
+    amqpCondition: code ? AMQP_CONDITIONS[code] ?? (code === 'GeneralError' && inner ? AMQP_CONDITIONS[inner] : undefined) : undefined,
+    message: description,
+    requestId: description ? TRACKING_ID.exec(description)?.[1] : undefined,
+  };
+  return Object.fromEntries(Object.entries(failure).filter(([, v]) => v !== undefined)) as CallFailure;
+}

@@ -43,6 +43,8 @@ const STORE_ID = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsof
 const REGISTRY_ID = `/subscriptions/${SUB}/resourceGroups/rg-images/providers/Microsoft.ContainerRegistry/registries/acrapp`;
 const COSMOS_ID = `/subscriptions/${OTHER_SUB}/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-app`;
 const OPENAI_ID = `/subscriptions/${SUB}/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts/OAI-Orders`;
+const SB_ID = `/subscriptions/${SUB}/resourceGroups/rg-msg/providers/Microsoft.ServiceBus/namespaces/sb-orders`;
+const EH_ID = `/subscriptions/${SUB}/resourceGroups/rg-msg/providers/Microsoft.EventHub/namespaces/eh-telemetry`;
 const EVERY_DEPENDENCY = {
   keyVaultSecretResourceId: `${VAULT_ID}/secrets/app-secret`,
   storageContainerResourceId: `${ACCOUNT_ID}/blobServices/default/containers/data`,
@@ -57,6 +59,8 @@ const EVERY_DEPENDENCY = {
   azureOpenAIResourceId: OPENAI_ID,
   storageQueueResourceId: `${ACCOUNT_ID}/queueServices/default/queues/jobs`,
   storageTableResourceId: `${ACCOUNT_ID}/tableServices/default/tables/orders`,
+  serviceBusQueueResourceId: `${SB_ID}/queues/orders`,
+  eventHubResourceId: `${EH_ID}/eventhubs/telemetry`,
 };
 /** Parameters that refine a dependency rather than configure one. */
 const REFINEMENTS = ['storageBlobName', 'appConfigurationKey', 'appConfigurationLabel', 'containerRegistryRepository'];
@@ -188,10 +192,12 @@ describe('role ids', () => {
 
   it('names each assignment after (scope, principal, role) and declares the principal a ServicePrincipal', () => {
     const assignments = access.resources.filter((r) => r.ref.startsWith('Microsoft.Authorization/roleAssignments@'));
-    expect(assignments).toHaveLength(7);
+    // One assignment per allowed kind of scope.
+    const kinds = access.params.get('scopeKind')!.decorators.find((d) => d.name === 'allowed')!.args[0]!;
+    expect(assignments).toHaveLength((kinds as Expr & { t: 'arr' }).items.length);
     for (const a of assignments) {
       const name = show(a.body.props.find((p) => p.key === 'name')!.value);
-      expect(name).toMatch(/^guid\((vault\.id|account\.id|component\.id|resourceGroup\(\)\.id|store\.id|registry\.id|cognitiveAccount\.id), principalId, roleDefinitionId\)$/);
+      expect(name).toMatch(/^guid\(([A-Za-z]+\.id|resourceGroup\(\)\.id), principalId, roleDefinitionId\)$/);
       expect(show(a.body.props.find((p) => p.key === 'properties')!.value)).toBe('assignment');
     }
     expect(objectAt(access.vars.get('assignment')).props.map((p) => [p.key, show(p.value)])).toEqual([
@@ -260,6 +266,8 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { name: 'openai', kind: 'azureOpenAI', endpoint: 'https://oai-orders.openai.azure.com', resourceId: OPENAI_ID },
       { name: 'queues', kind: 'storageQueue', accountUrl: 'https://stappdata.queue.core.windows.net', queueName: 'jobs', resourceId: ACCOUNT_ID },
       { name: 'tables', kind: 'storageTable', accountUrl: 'https://stappdata.table.core.windows.net', tableName: 'orders', resourceId: ACCOUNT_ID },
+      { name: 'queue', kind: 'serviceBus', fullyQualifiedNamespace: 'sb-orders.servicebus.windows.net', queueName: 'orders', resourceId: SB_ID },
+      { name: 'events', kind: 'eventHubs', fullyQualifiedNamespace: 'eh-telemetry.servicebus.windows.net', eventHubName: 'telemetry', resourceId: EH_ID },
     ]);
     expect(show(objectAt(main.vars.get('diagnoseSettings')).props.find((p) => p.key === 'DIAGNOSE_TARGETS')!.value)).toBe('string(diagnoseTargets)');
   });
@@ -318,10 +326,12 @@ describe('DIAGNOSE_TARGETS and the grants it comes with', () => {
       { subscriptionId: SUB, resourceGroup: 'rg-ai', kind: 'cognitiveServicesAccount', name: 'OAI-Orders' },
       { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
       { subscriptionId: OTHER_SUB, resourceGroup: 'rg-data', kind: 'storageAccount', name: 'stappdata' },
+      { subscriptionId: SUB, resourceGroup: 'rg-msg', kind: 'serviceBusNamespace', name: 'sb-orders' },
+      { subscriptionId: SUB, resourceGroup: 'rg-msg', kind: 'eventHubsNamespace', name: 'eh-telemetry' },
     ]);
     const loop = moduleNamed(main, 'dependencyAccess');
     expect(show(loop.loop!.source)).toBe('rbacDependencies');
-    expect((evaluator(EVERY_DEPENDENCY).variable('rbacDependencies') as Row[]).map((r) => r.scope.kind)).toEqual(['vault', 'storageAccount', 'resourceGroup', 'configurationStore', 'containerRegistry', 'cognitiveServicesAccount', 'storageAccount', 'storageAccount']);
+    expect((evaluator(EVERY_DEPENDENCY).variable('rbacDependencies') as Row[]).map((r) => r.scope.kind)).toEqual(['vault', 'storageAccount', 'resourceGroup', 'configurationStore', 'containerRegistry', 'cognitiveServicesAccount', 'storageAccount', 'storageAccount', 'serviceBusNamespace', 'eventHubsNamespace']);
     expect(show(loop.body.props.find((p) => p.key === 'scope')!.value)).toBe('resourceGroup(d.scope.subscriptionId, d.scope.resourceGroup)');
     // Every dependency kind, plus the component the host's telemetry goes to.
     expect(show(access.params.get('scopeKind')!.decorators.find((d) => d.name === 'allowed')!.args[0]!)).toBe(

@@ -23,6 +23,7 @@ import { startStorageFront } from './storageFront';
 import { startAppConfiguration } from './appConfiguration';
 import { startContainerRegistry } from './containerRegistry';
 import { claimsFor, encodeJwt, type TokenClaims } from './tokens';
+import { startAmqpBroker } from './amqpBroker';
 
 export type {
   AccessPolicy,
@@ -46,6 +47,7 @@ export type {
 } from './model';
 export type { OpenAiAccount } from './openai';
 export type { TokenClaims } from './tokens';
+export type { MessagingNamespace } from './amqpBroker';
 export { decodeJwt } from './tokens';
 
 export interface WorldOptions {
@@ -101,6 +103,10 @@ export interface World {
   cosmosUrl(name: string, dnsSuffix?: string): string;
   /** `https://<name>.openai.azure.com:<port>` (or `cognitiveservices.azure.com`, another cloud's suffix). */
   openAiUrl(name: string, dnsSuffix?: string): string;
+  /** The AMQP broker's port (Service Bus, Event Hubs: amqpBroker.ts). */
+  readonly amqpPort: number;
+  /** `https://<name>.servicebus.windows.net:<amqp port>`: a namespace's customEndpointAddress in the world. */
+  namespaceEndpoint(name: string, dnsSuffix?: string): string;
   readonly state: WorldState;
   readonly counters: Counters;
   resetCounters(): void;
@@ -215,7 +221,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, graph: Service, containerRegistry: Service, cosmos: Service, openAi: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, graph: Service, containerRegistry: Service, cosmos: Service, openAi: Service, amqp: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -237,6 +243,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(cosmos);
     openAi = await startOpenAi({ state, tls, nowMs });
     services.push(openAi);
+    amqp = await startAmqpBroker({ state, tls, nowMs });
+    services.push(amqp);
   } catch (err) {
     await stopAll();
     throw err;
@@ -290,6 +298,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     registryUrl: (name, dnsSuffix = 'azurecr.io') => `https://${name}.${dnsSuffix}:${containerRegistry.port}`,
     cosmosUrl: (name, dnsSuffix = 'documents.azure.com') => `https://${name}.${dnsSuffix}:${cosmos.port}`,
     openAiUrl: (name, dnsSuffix = 'openai.azure.com') => `https://${name}.${dnsSuffix}:${openAi.port}`,
+    amqpPort: amqp.port,
+    namespaceEndpoint: (name, dnsSuffix = 'servicebus.windows.net') => `https://${name}.${dnsSuffix}:${amqp.port}`,
     state,
     counters,
     resetCounters() {

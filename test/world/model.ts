@@ -4,6 +4,7 @@
  */
 import type { Fault } from './faults';
 import type { OpenAiAccount } from './openai';
+import type { MessagingNamespace } from './amqpBroker';
 
 export type { Fault } from './faults';
 
@@ -232,6 +233,8 @@ export interface WorldState {
   cosmos: CosmosState;
   /** Azure OpenAI resources (test/world/openai.ts). */
   openAiAccounts?: OpenAiAccount[];
+  /** Service Bus and Event Hubs namespaces the AMQP broker serves (amqpBroker.ts). */
+  namespaces?: MessagingNamespace[];
 }
 
 export interface Counters {
