@@ -1,4 +1,4 @@
-import { audienceAccepted, forbiddenCode } from '../targets/registry';
+import { audienceAccepted, forbiddenCode, kindOf } from '../targets/registry';
 import type { Settings, Target } from '../config';
 import type { CallFailure } from '../wire/callFailure';
 import type { Cause, Claims, Transport } from '../verdict';
@@ -96,6 +96,10 @@ export function classifyCallFailure(input: CallClassificationInput): Cause {
     if (failure.transport.kind === 'malformed') return 'target_error';
     return failure.transport.kind === 'aborted' || failure.transport.kind === 'timeout' ? 'deadline_exceeded' : 'target_unreachable';
   }
+  // A service with its own protocol (SQL's TDS) reads its own failures first (src/targets/<kind>/).
+  const own = kindOf(input.target.kind).classify?.(failure);
+  if (own === 'authentication') return authenticationCause(input);
+  if (own) return own;
   const status = failure.httpStatus ?? 0;
   if (status === 401) return authenticationCause(input);
   if (status === 403) {

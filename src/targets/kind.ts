@@ -6,6 +6,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { Settings } from '../config';
 import type { Cause, Claims, Evidence, Propagation, RoleEvidence, Stage } from '../verdict';
 import type { Probe } from './probe';
+import type { CallFailure } from '../wire/callFailure';
 
 /**
  * The contract a target kind implements: everything Identity Doctor knows about one service, in one folder
@@ -149,6 +150,20 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   fixes: Partial<Record<Cause, (ctx: KindContext<T>, row: ForbiddenCode | undefined) => string[]>>;
   /** Set when the service grants data access outside Azure RBAC (see PermissionModel). */
   permissions?: PermissionModel<T>;
+  /**
+   * For a service that answers in its own protocol rather than HTTP (SQL's TDS error numbers): the cause a failure
+   * stands for, `'authentication'` to let the shared token reasoning decide from the service's words and the claims
+   * (wrong audience, tenant, expiry, else token_rejected), or undefined for the shared HTTP rules (an unknown code
+   * stays target_error). Pure, like the rest of classification. Absent: the HTTP rules alone.
+   */
+  classify?(failure: CallFailure): Cause | 'authentication' | undefined;
+  /**
+   * For a target that names a host rather than an https URL (SQL's TDS on port 1433): the URL the ad-hoc host policy
+   * checks, from the raw request item — `https://<host>` on the service's own port, `https://<host>:<port>` on any
+   * other (which the policy then refuses unless DIAGNOSE_ALLOWED_HOSTS lists it). '' when the item names no host (the
+   * schema refuses it). Absent: the `urlField` value is that URL.
+   */
+  policyUrl?(item: Record<string, unknown>): string;
   /** The causes this kind's checks can produce; the conformance suite stages every one in the simulated world. */
   causes: readonly Cause[];
   /** The probe (and with it the service's SDK), loaded on first use. */

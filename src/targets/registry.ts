@@ -4,12 +4,13 @@ import type { BaseTarget, ForbiddenCode, Operation, TargetKind } from './kind';
 import { armResource } from './armResource';
 import { keyVaultSecret } from './keyVaultSecret';
 import { storageBlob } from './storageBlob';
+import { azureSql } from './azureSql';
 
 /**
  * THE list of target kinds. Adding a kind is its folder under src/targets/ and one line here; the settings schema,
  * the verdict's kind enum, dispatch, nouns, health component types and the README's tables derive from this list.
  */
-export const KINDS = [keyVaultSecret, storageBlob, armResource] as const;
+export const KINDS = [keyVaultSecret, storageBlob, armResource, azureSql] as const;
 
 type Kinds = typeof KINDS;
 

@@ -14,6 +14,7 @@ import type { Account, Assignment, Counters, Identity, WorldState } from './mode
 import { newAssignment, normalizeScope, resolveRole } from './rbac';
 import type { Service } from './service';
 import { startStorageFront } from './storageFront';
+import { startTds } from './tds';
 import { claimsFor, encodeJwt, type TokenClaims } from './tokens';
 
 export type {
@@ -29,6 +30,9 @@ export type {
   IdentityFault,
   Vault,
   WorldState,
+  SqlServer,
+  SqlDatabase,
+  SqlDatabaseUser,
 } from './model';
 export type { TokenClaims } from './tokens';
 export { decodeJwt } from './tokens';
@@ -98,6 +102,8 @@ export interface World {
   syncStorage(): Promise<void>;
   /** Closes every server and socket, kills Azurite, deletes the temp dir. Idempotent. */
   stop(): Promise<void>;
+  /** The TDS server's port (test/world/tds.ts): every `<server>.database.windows.net` of `state.sqlServers` answers there. */
+  readonly sqlPort: number;
 }
 
 function emptyCounters(): Counters {
@@ -126,6 +132,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     accounts: [],
     arm: { tenantId: '', subscriptions: [], resourceGroups: [], resources: [] },
     latencyMs: options.latencyMs ?? 0,
+    sqlServers: [],
   };
   const counters = emptyCounters();
   const mintedTokens: string[] = [];
@@ -175,7 +182,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, sql: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -187,6 +194,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(storage);
     entra = await startEntra({ state, tls, mint: (i, r) => mint(i, r), nowMs, origin: () => `https://login.microsoftonline.com:${entra.port}` });
     services.push(entra);
+    sql = await startTds({ state, tls, nowSeconds });
+    services.push(sql);
   } catch (err) {
     await stopAll();
     throw err;
@@ -279,6 +288,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       stopping ??= stopAll();
       return stopping;
     },
+    sqlPort: sql.port,
   };
   return world;
 }

@@ -62,7 +62,8 @@ export type ExpectedCause = 'authorized' | 'role_missing' | 'resource_not_found'
 export type DiagnoseTarget =
   | { name: string; kind: 'keyVaultSecret'; vaultUrl: string; secretName: string; resourceId?: string; audience?: string }
   | { name: string; kind: 'storageBlob'; accountUrl: string; container: string; blobName?: string; resourceId?: string; audience?: string }
-  | { name: string; kind: 'armResource'; resourceId: string; endpoint?: string; audience?: string };
+  | { name: string; kind: 'armResource'; resourceId: string; endpoint?: string; audience?: string }
+  | { name: string; kind: 'azureSql'; server: string; database: string; port?: number; roles?: string[]; resourceId?: string; audience?: string };
 
 export const EXPECTED_CAUSES: Readonly<Record<string, ExpectedCause>> = Object.freeze({
   'kv-ok': 'authorized',

@@ -18,8 +18,8 @@ const query = fc.array(fc.tuple(fc.oneof(fc.constantFrom('target', 'format'), te
 const body = fc.oneof(fc.constant(''), fc.string({ maxLength: 200 }), fc.json(), fc.constantFrom('[{"name":"x","kind":"keyVaultSecret","vaultUrl":"https://kv2.vault.azure.net","secretName":"s"}]', '[{"kind":"toString"}]'));
 
 function serviceHost(t: Target): boolean {
-  const url = t.kind === 'keyVaultSecret' ? t.vaultUrl : t.kind === 'storageBlob' ? t.accountUrl : t.endpoint ?? 'https://management.azure.com';
-  return /^[a-z0-9-]+\.(vault\.azure\.net|blob\.core\.windows\.net)$|^management\.azure\.com$/.test(new URL(url).host);
+  const url = t.kind === 'keyVaultSecret' ? t.vaultUrl : t.kind === 'storageBlob' ? t.accountUrl : t.kind === 'azureSql' ? `https://${t.server}` : t.endpoint ?? 'https://management.azure.com';
+  return /^[a-z0-9-]+\.(vault\.azure\.net|blob\.core\.windows\.net|database\.windows\.net)$|^management\.azure\.com$/.test(new URL(url).host);
 }
 
 describe('parseDiagnoseRequest', () => {

@@ -4,13 +4,14 @@ import type { DiagnoseTarget } from '../scenario';
 import { armResource } from './armResource';
 import { keyVaultSecret } from './keyVaultSecret';
 import { storageBlob } from './storageBlob';
+import { azureSql } from './azureSql';
 import type { KindWorld } from './types';
 
 /**
  * Every registered kind's scenarios, registered once. Typed by the registry's kind names: a kind added to
  * src/targets/registry.ts without its world here does not compile.
  */
-export const KIND_WORLDS: { readonly [K in TargetKindName]: KindWorld } = { keyVaultSecret, storageBlob, armResource };
+export const KIND_WORLDS: { readonly [K in TargetKindName]: KindWorld } = { keyVaultSecret, storageBlob, armResource, azureSql };
 
 /** Stage every kind's cases (after stageStandardWorld) and return their targets, one per declared cause. */
 export async function stageKindCases(world: World): Promise<DiagnoseTarget[]> {
