@@ -41,6 +41,9 @@ param storageBlobName string = ''
 @description('Resource group whose role assignments to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>. Grants Reader on it.')
 param armScopeResourceId string = ''
 
+@description('Azure SQL database to log in to, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Sql/servers/<server>/databases/<db>. Grants nothing: its grant is T-SQL the server\'s Entra admin runs (output DIAGNOSE_SQL_GRANT).')
+param sqlDatabaseResourceId string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -79,6 +82,8 @@ var roles = {
   reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  // Not an Azure role: SQL's fixed database role, granted in the database with T-SQL (DIAGNOSE_SQL_GRANT), never by ARM.
+  sqlDbDataReader: 'db_datareader'
 }
 
 // environment().name → AZURE_CLOUD (the `azCloudName` → `name` pairs of CLOUDS in src/catalog/clouds.ts).
@@ -152,12 +157,33 @@ var dependencies = [
       resourceId: armScopeResourceId
     }
   }
+  {
+    configured: !empty(sqlDatabaseResourceId)
+    // A database user and its role are T-SQL the server's Microsoft Entra admin runs (output DIAGNOSE_SQL_GRANT): ARM
+    // cannot grant them, so configuredDependencies (the role-assignment loop) leaves this row out.
+    roleDefinitionId: roles.sqlDbDataReader
+    scope: {
+      subscriptionId: idSegment(sqlDatabaseResourceId, 2)
+      resourceGroup: idSegment(sqlDatabaseResourceId, 4)
+      kind: 'sqlServer'
+      name: idSegment(sqlDatabaseResourceId, 8)
+    }
+    target: {
+      name: 'sql'
+      kind: 'azureSql'
+      server: '${idSegment(sqlDatabaseResourceId, 8)}${environment().suffixes.sqlServerHostname}'
+      database: idSegment(sqlDatabaseResourceId, 10)
+      resourceId: idPrefix(sqlDatabaseResourceId, 9)
+    }
+  }
 ]
 
-var configuredDependencies = filter(dependencies, d => d.configured)
+// The rows ARM grants (the role-assignment loop below): a database role (SQL) is no Azure role — that row is diagnosed,
+// and its grant is the T-SQL of DIAGNOSE_SQL_GRANT.
+var configuredDependencies = filter(dependencies, d => d.configured && d.roleDefinitionId != roles.sqlDbDataReader)
 // Linux Consumption has no virtual network integration: there the option does nothing (infra/README.md says so).
 var useVnet = vnetEnabled && hostingPlan == 'FlexConsumption'
-var diagnoseTargets = map(configuredDependencies, d => d.target)
+var diagnoseTargets = map(filter(dependencies, d => d.configured), d => d.target)
 var diagnoseAsWorkload = !empty(workloadIdentityName)
 
 resource hostIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
@@ -362,5 +388,9 @@ output DIAGNOSE_URL string = 'https://${app.outputs.defaultHostName}/api/diagnos
 output OPENAPI_URL string = 'https://${app.outputs.defaultHostName}/api/openapi.json'
 output DIAGNOSE_IDENTITY_CLIENT_ID string = diagnosedIdentity.clientId
 output DIAGNOSE_IDENTITY_PRINCIPAL_ID string = diagnosedIdentity.principalId
-output DIAGNOSE_TARGET_NAMES string = join(map(configuredDependencies, d => d.target.name), ',')
+// The T-SQL the SQL server's Microsoft Entra admin runs in the database (sqlcmd -d <db> -Q …, or the portal's query
+// editor): a database user for the diagnosed identity, named as the identity (user-assigned identity names hold no `]`).
+var diagnosedIdentityName = last(split(diagnosedIdentity.id, '/'))
+output DIAGNOSE_SQL_GRANT string = empty(sqlDatabaseResourceId) ? '' : 'CREATE USER [${diagnosedIdentityName}] FROM EXTERNAL PROVIDER; ALTER ROLE db_datareader ADD MEMBER [${diagnosedIdentityName}];'
+output DIAGNOSE_TARGET_NAMES string = join(map(diagnoseTargets, t => t.name), ',')
 output PACKAGE_URL string = app.outputs.packageUrl

@@ -230,7 +230,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     remedy: 'read the service\'s error code in the evidence; compare the claims',
     explain: (ctx) =>
       `${svc(ctx)} rejected the token${ctx.evidence.errorCode ? ` with ${ctx.evidence.errorCode}` : ''}${ctx.evidence.message ? `: ${firstLine(ctx.evidence.message)}` : ''}.`,
-    fix: (ctx) => [comment(`compare the claims with what ${svc(ctx)} expects; the service's code above names the check that failed`)],
+    fix: (ctx) => kindFix(ctx, 'token_rejected') ?? [comment(`compare the claims with what ${svc(ctx)} expects; the service's code above names the check that failed`)],
   },
   wrong_identity: {
     category: 'authorization',

@@ -50,7 +50,7 @@ describe('README', () => {
 
   it('shows target examples that the DIAGNOSE_TARGETS schema accepts, one per kind', () => {
     const targets = TargetListSchema.parse(JSON.parse(fillPlaceholders(between(readme, 'targets'))));
-    expect(new Set(targets.map((t) => t.kind))).toEqual(new Set(['keyVaultSecret', 'storageBlob', 'armResource']));
+    expect(new Set(targets.map((t) => t.kind))).toEqual(new Set(KINDS.map((k) => k.kind)));
   });
 
   it('documents every app setting the service reads, and no setting it does not read', () => {

@@ -63,8 +63,8 @@ function sqlcmd(t: AzureSqlTarget, statements: string): string {
   return `sqlcmd -S ${sh(`tcp:${t.server},${portOf(t)}`)} -d ${sh(t.database)} --authentication-method ActiveDirectoryDefault -Q ${sh(statements)}`;
 }
 
-const asAdmin = (t: AzureSqlTarget) =>
-  comment(`as the Microsoft Entra admin of server ${serverName(t)} (az login as that admin first), in database ${t.database}:`);
+/** Said after the sqlcmd line (the text report shows a fix's first line: the command itself). */
+const asAdmin = (t: AzureSqlTarget) => comment(`run as the Microsoft Entra admin of server ${serverName(t)} (az login as that admin first)`);
 
 /** The user's name in a fix: from the token, else a placeholder the admin fills in (never guessed). */
 const userFor = (ctx: KindContext<AzureSqlTarget>): string => identityName(ctx.claims) ?? '<identity-name>';
@@ -161,7 +161,7 @@ export const azureSql: TargetKind<AzureSqlTarget, typeof AzureSqlTargetSchema> =
     database_user_missing: (ctx) =>
       `Azure SQL accepted the token but refused the login with 18456 "Login failed for user '<token-identified principal>'.": principal ${oneLine(ctx.claims?.oid ?? '(unknown)')}${identityName(ctx.claims) ? ` (${oneLine(identityName(ctx.claims)!)})` : ''} has no user in database ${oneLine(ctx.target.database)}. A directory principal is necessary but not sufficient: the server's Microsoft Entra admin must create a database user for it (CREATE USER … FROM EXTERNAL PROVIDER) and add it to the roles it needs. No Azure role assignment grants SQL access.`,
     role_missing: (ctx) =>
-      `Logged in to database ${oneLine(ctx.target.database)}, but the database says this identity is not a member of ${missingRoles(ctx).join(', ')}${ctx.evidence.message ? ` (${oneLine(ctx.evidence.message)})` : ''}. Database roles are granted in the database with ALTER ROLE … ADD MEMBER by its Entra admin or owner, and take effect at the next login; Azure role assignments (Owner, Contributor, SQL DB Contributor) do not reach into the database.`,
+      `Logged in to database ${oneLine(ctx.target.database)}${dbUserFrom(ctx.evidence.message) ? ` as database user ${oneLine(dbUserFrom(ctx.evidence.message)!)}` : ''}, but IS_ROLEMEMBER says it is not a member of ${missingRoles(ctx).join(', ')} (a NULL answer: the role does not exist in this database). Database roles are granted in the database with ALTER ROLE … ADD MEMBER by its Entra admin or owner, and take effect at the next login; Azure role assignments (Owner, Contributor, SQL DB Contributor) do not reach into the database.`,
     resource_not_found: (ctx) =>
       `Azure SQL answered 4060 "Cannot open database … requested by the login": either database ${oneLine(ctx.target.database)} does not exist on ${ctx.target.server.toLowerCase()}, or it exists and this identity cannot open it — SQL gives both the same answer. Check the name first; if it is right, the identity needs a user in it.`,
     token_rejected: (ctx) =>
@@ -172,14 +172,14 @@ export const azureSql: TargetKind<AzureSqlTarget, typeof AzureSqlTargetSchema> =
       const t = ctx.target;
       const user = userFor(ctx);
       return [
-        asAdmin(t),
         sqlcmd(t, `CREATE USER ${bracket(user)} FROM EXTERNAL PROVIDER; ${addMembers(rolesOf(t), user)}`),
+        asAdmin(t),
         ...(identityName(ctx.claims) ? [] : [comment('<identity-name>: the user-assigned identity\'s name, or the app (<app>/slots/<slot>) or VM name for a system-assigned one')]),
       ];
     },
     role_missing: (ctx) => {
       const t = ctx.target;
-      return [asAdmin(t), sqlcmd(t, addMembers(missingRoles(ctx), ctx.evidence.message ? dbUserFrom(ctx.evidence.message) ?? userFor(ctx) : userFor(ctx)))];
+      return [sqlcmd(t, addMembers(missingRoles(ctx), dbUserFrom(ctx.evidence.message) ?? userFor(ctx))), asAdmin(t)];
     },
     resource_not_found: ({ target: t }) => [
       `az sql db list --server ${serverArg(t)} --resource-group <resource-group> --query "[].name" -o tsv`,
@@ -204,6 +204,17 @@ export const azureSql: TargetKind<AzureSqlTarget, typeof AzureSqlTargetSchema> =
     model: 'SQL database users and roles',
     remedy: 'the server\'s Entra admin runs `ALTER ROLE db_datareader ADD MEMBER [<identity>]` (T-SQL) in the database',
     grantLine: /^sqlcmd .*(CREATE USER|ALTER ROLE) /m,
+    // The database is the authority, and the probe has just asked it: a role_missing comes only from its IS_ROLEMEMBER
+    // answer (evidence.message), so this reads nothing more — it records that the needed roles are not held, and that
+    // a membership change counts at the next login (no propagation window).
+    lookup: async ({ target, claims }) => ({
+      scope: `${target.server.toLowerCase()}/databases/${target.database}`,
+      lookedUp: true,
+      assignments: [],
+      lookup: sqlcmd(target, `SELECT r.name FROM sys.database_role_members m JOIN sys.database_principals r ON r.principal_id = m.role_principal_id JOIN sys.database_principals u ON u.principal_id = m.member_principal_id WHERE u.name = N'${(identityName(claims) ?? '<database-user>').replace(/'/g, "''")}';`),
+      model: 'SQL database users and roles',
+      windowSeconds: 0,
+    }),
   },
   causes: [
     'authorized', 'wrong_audience', 'token_expired', 'token_rejected', 'database_user_missing', 'role_missing', 'network_blocked',
@@ -218,6 +229,6 @@ function messageText(message: string | undefined): string {
 }
 
 /** The database user the probe's SELECT named (USER_NAME()), from its message. */
-function dbUserFrom(message: string): string | undefined {
-  return /as database user '((?:[^']|'')+)'/.exec(message)?.[1]?.replace(/''/g, "'");
+function dbUserFrom(message: string | undefined): string | undefined {
+  return /as database user '((?:[^']|'')+)'/.exec(message ?? '')?.[1]?.replace(/''/g, "'");
 }
