@@ -65,7 +65,7 @@ function openSocket(host: string, port: number, signal: AbortSignal): Promise<ne
   });
 }
 
-const cut = (v: unknown): string | number | boolean | null =>
+const clip = (v: unknown): string | number | boolean | null =>
   v === null || v === undefined ? null : typeof v === 'number' || typeof v === 'boolean' ? v : String(v).slice(0, MAX_VALUE);
 
 const quoted = (v: string | number | boolean | null | undefined) => (v === null || v === undefined ? 'NULL' : `'${String(v).replace(/'/g, "''")}'`);
@@ -98,6 +98,13 @@ export const probeAzureSql: Probe<AzureSqlTarget> = async (target, ctx) => {
   let socket: net.Socket | undefined;
   let socketError: unknown;
   let capTimer: NodeJS.Timeout | undefined;
+  // Every wait below races this: the deadline's signal or the response cap ends the exchange at once, whatever state
+  // tedious is in (a socket destroyed under its TLS layer is not always reported back).
+  let cutOff: (err: Error) => void = () => {};
+  const cut = new Promise<never>((_, reject) => {
+    cutOff = reject;
+  });
+  cut.catch(() => {});
   const errors: SqlError[] = [];
   const connection = new Connection({
     server: host,
@@ -124,7 +131,9 @@ export const probeAzureSql: Probe<AzureSqlTarget> = async (target, ctx) => {
         capTimer = setInterval(() => {
           if (s.bytesRead > ctx.maxResponseBytes) {
             socketError = new TooLarge(ctx.maxResponseBytes, endpoint);
+            clearInterval(capTimer);
             s.destroy();
+            cutOff(socketError as Error);
           }
         }, CAP_CHECK_MS);
         capTimer.unref();
@@ -139,7 +148,11 @@ export const probeAzureSql: Probe<AzureSqlTarget> = async (target, ctx) => {
   connection.on('error', (err) => {
     socketError ??= err;
   });
-  const onAbort = () => connection.close();
+  const onAbort = () => {
+    cutOff(new AbortError('cut by the diagnose deadline'));
+    connection.close();
+  };
+  if (ctx.signal.aborted) onAbort();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
 
   const sqlFailure = (): CallOutcome => {
@@ -152,21 +165,17 @@ export const probeAzureSql: Probe<AzureSqlTarget> = async (target, ctx) => {
   };
   const failed = (err: unknown): CallOutcome => {
     if (ctx.signal.aborted) return transportFailure(new AbortError('cut by the diagnose deadline'));
+    if (err instanceof TooLarge) return transportFailure(err);
     if (errors.length) return sqlFailure();
     return transportFailure(socketError ?? err);
   };
 
   try {
     try {
-      await new Promise<void>((resolve, reject) => {
-        const onAbortConnect = () => reject(new AbortError('cut by the diagnose deadline'));
-        ctx.signal.addEventListener('abort', onAbortConnect, { once: true });
-        connection.connect((err) => {
-          ctx.signal.removeEventListener('abort', onAbortConnect);
-          if (err) reject(err);
-          else resolve();
-        });
-      });
+      await Promise.race([
+        cut,
+        new Promise<void>((resolve, reject) => connection.connect((err) => (err ? reject(err) : resolve()))),
+      ]);
     } catch (err) {
       return failed(err);
     }
@@ -179,23 +188,17 @@ export const probeAzureSql: Probe<AzureSqlTarget> = async (target, ctx) => {
     let row: (string | number | boolean | null)[] | undefined;
     let rows = 0;
     try {
-      await new Promise<void>((resolve, reject) => {
-        const onAbortRequest = () => reject(new AbortError('cut by the diagnose deadline'));
-        ctx.signal.addEventListener('abort', onAbortRequest, { once: true });
-        const request = new Request(sql, (err) => {
-          ctx.signal.removeEventListener('abort', onAbortRequest);
-          if (err) reject(err);
-          else resolve();
-        });
+      await Promise.race([cut, new Promise<void>((resolve, reject) => {
+        const request = new Request(sql, (err) => (err ? reject(err) : resolve()));
         roles.forEach((r, i) => request.addParameter(`r${i}`, TYPES.NVarChar, r));
         request.on('row', (columns: { value: unknown }[]) => {
           rows += 1;
           // One row is the answer; a server sending more is not this query's answer: stop reading.
-          if (rows === 1) row = columns.slice(0, 3 + roles.length).map((c) => cut(c.value));
+          if (rows === 1) row = columns.slice(0, 3 + roles.length).map((c) => clip(c.value));
           else connection.cancel();
         });
         connection.execSql(request);
-      });
+      })]);
     } catch (err) {
       return failed(err);
     }
