@@ -43,6 +43,6 @@ describe('the health+json body', () => {
   });
 
   it('documents each kind as a datastore or a system', () => {
-    expect(COMPONENT_TYPES).toEqual({ keyVaultSecret: 'datastore', storageBlob: 'datastore', armResource: 'system' });
+    expect(COMPONENT_TYPES).toEqual({ keyVaultSecret: 'datastore', storageBlob: 'datastore', armResource: 'system', azureSql: 'datastore' });
   });
 });
