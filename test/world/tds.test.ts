@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { runChild } from './childProcess';
 import { startWorld, serviceEnv, TENANT_ID, USER_IDENTITY, type World } from './index';
 
 /**
@@ -7,29 +6,6 @@ import { startWorld, serviceEnv, TENANT_ID, USER_IDENTITY, type World } from './
  * preload, the world's CA): the built probe (dist/src/targets/azureSql/probe.js, as the service runs it) and tedious
  * configured by hand. Run `npm run build` first.
  */
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
-
-function runChild(script: string, env: Record<string, string>, timeoutMs = 20_000): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`child timed out\nstdout: ${out}\nstderr: ${err}`));
-    }, timeoutMs);
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`child exited ${String(code)} without JSON\nstdout: ${out}\nstderr: ${err}`));
-      }
-    });
-  });
-}
 
 /** Runs the built probe for `target` with a credential that hands out `token`; prints its outcome and how long it took. */
 const PROBE = `
