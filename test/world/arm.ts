@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CLOUDS, OPERATIONS, type Cloud } from '../../src/targets/registry';
 import { ALL_ROLES, roleById, type BuiltInRole } from '../../src/catalog/roles';
+import { GUID } from '../../src/advice/shell';
 import { applyFault } from './faults';
 import type { Assignment, Counters, WorldState } from './model';
 import { callerOf, effectiveGrants, findActionGrant, normalizeScope, principalAndGroups, scopeCovers, type Caller } from './rbac';
@@ -329,7 +330,8 @@ export function startArm(deps: ArmDeps): Promise<Service> {
 
     function listRoleDefinitions(scope: string, filter: string): void {
       const roleName = /roleName\s+eq\s+'([^']*)'/i.exec(filter)?.[1];
-      const roles = ALL_ROLES.filter((r) => roleName === undefined || r.name.toLowerCase() === roleName.toLowerCase());
+      // Azure role definitions only: a SQL database role in the catalog (db_datareader) is not one ARM knows.
+      const roles = ALL_ROLES.filter((r) => GUID.test(r.id) && (roleName === undefined || r.name.toLowerCase() === roleName.toLowerCase()));
       reply(200, { value: roles.map((r) => roleDefinitionBody(scope, r)) });
     }
 
