@@ -18,6 +18,7 @@ const started = Date.now();
 probeAzureSql(input.target, {
   credential, signal: controller.signal, audience: 'https://database.windows.net/',
   endpoint: 'mssql://' + input.target.server + ':' + input.target.port, maxResponseBytes: input.maxResponseBytes ?? 1048576,
+  remainingMs: input.remainingMs,
 }).then((outcome) => { console.log(JSON.stringify({ outcome, ms: Date.now() - started })); process.exit(0); });
 `;
 
@@ -111,6 +112,18 @@ describe('the TDS simulator with the real tedious client', () => {
     try {
       const { outcome, ms } = await probe({ target, abortAfterMs: 300 });
       expect(outcome.failure.transport).toMatchObject({ kind: 'aborted' });
+      expect(ms).toBeLessThan(5_000);
+    } finally {
+      world.state.latencyMs = 0;
+    }
+  });
+
+  it('ends tedious\'s own timers inside the deadline: a silent server is a timeout, not a wait', async () => {
+    const target = { name: 't', kind: 'azureSql', server: server('tds-timer'), port: world.sqlPort, database: 'appdb' };
+    world.state.latencyMs = 10_000;
+    try {
+      const { outcome, ms } = await probe({ target, remainingMs: 400 });
+      expect(outcome.failure.transport).toMatchObject({ kind: 'timeout', code: 'ETIMEOUT' });
       expect(ms).toBeLessThan(5_000);
     } finally {
       world.state.latencyMs = 0;

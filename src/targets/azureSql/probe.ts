@@ -22,8 +22,8 @@ const MAX_MESSAGE = 400;
 const MAX_VALUE = 256;
 /** How often the bytes read on the socket are checked against the response cap. */
 const CAP_CHECK_MS = 20;
-/** tedious's own timers, far above any deadline: the signal is what ends a slow exchange. */
-const TEDIOUS_TIMEOUT_MS = 60_000;
+/** tedious's own timers when the deadline is not known (the signal still ends a slow exchange first). */
+const TEDIOUS_TIMEOUT_MS = 15_000;
 
 interface SqlError {
   number: number;
@@ -95,6 +95,8 @@ export const probeAzureSql: Probe<AzureSqlTarget> = async (target, ctx) => {
     return transportFailure(err);
   }
 
+  // tedious's connect and request timers end inside the deadline (its connect timer also covers the TLS handshake).
+  const timeoutMs = Math.max(1, Math.min(TEDIOUS_TIMEOUT_MS, ctx.remainingMs ?? TEDIOUS_TIMEOUT_MS));
   let socket: net.Socket | undefined;
   let socketError: unknown;
   let capTimer: NodeJS.Timeout | undefined;
@@ -114,8 +116,8 @@ export const probeAzureSql: Probe<AzureSqlTarget> = async (target, ctx) => {
       database: target.database,
       // TDS 8.0: TLS before any TDS byte, ALPN tds/8.0, the server's certificate verified against its host name.
       encrypt: 'strict',
-      connectTimeout: TEDIOUS_TIMEOUT_MS,
-      requestTimeout: TEDIOUS_TIMEOUT_MS,
+      connectTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
       cancelTimeout: 1000,
       maxRetriesOnTransientErrors: 0,
       appName: 'identity-doctor',
@@ -167,6 +169,10 @@ export const probeAzureSql: Probe<AzureSqlTarget> = async (target, ctx) => {
     if (ctx.signal.aborted) return transportFailure(new AbortError('cut by the diagnose deadline'));
     if (err instanceof TooLarge) return transportFailure(err);
     if (errors.length) return sqlFailure();
+    // tedious's own connect or request timer (set inside the deadline) fired: no answer in time.
+    if ((err as { code?: unknown })?.code === 'ETIMEOUT') {
+      return { ok: false, failure: { transport: { kind: 'timeout', code: 'ETIMEOUT', endpoint, detail: 'no answer before the time limit', elapsedMs: Date.now() - started } } };
+    }
     return transportFailure(socketError ?? err);
   };
 
