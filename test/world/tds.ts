@@ -361,7 +361,9 @@ function admit(login: Login7, host: string, session: Session, opts: TdsOptions, 
     }
   }
   // Observed: "… The server is not currently configured to accept this token." for a server without a Microsoft Entra
-  // admin (microsoft/vscode-mssql#18966, microsoft/azuredatastudio#21422; state 235 quoted in a public deployment note).
+  // admin (microsoft/vscode-mssql#18966, microsoft/azuredatastudio#21422; state 235 quoted in a public deployment note;
+  // Microsoft's query-editor page gives the same words for a user without access, which the simulator answers with the
+  // plain 18456 instead).
   if (!server.entraAdmin) return [loginFailed(235, 'The server is not currently configured to accept this token.')];
   const database = server.databases.find((d) => d.name.toLowerCase() === login.database.toLowerCase());
   // SQL-TS: 4060 "Cannot open database "%.*ls" requested by the login. The login failed." (class 11), then the 18456.

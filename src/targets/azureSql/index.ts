@@ -164,8 +164,11 @@ export const azureSql: TargetKind<AzureSqlTarget, typeof AzureSqlTargetSchema> =
       `Logged in to database ${oneLine(ctx.target.database)}${dbUserFrom(ctx.evidence.message) ? ` as database user ${oneLine(dbUserFrom(ctx.evidence.message)!)}` : ''}, but IS_ROLEMEMBER says it is not a member of ${missingRoles(ctx).join(', ')} (a NULL answer: the role does not exist in this database). Database roles are granted in the database with ALTER ROLE … ADD MEMBER by its Entra admin or owner, and take effect at the next login; Azure role assignments (Owner, Contributor, SQL DB Contributor) do not reach into the database.`,
     resource_not_found: (ctx) =>
       `Azure SQL answered 4060 "Cannot open database … requested by the login": either database ${oneLine(ctx.target.database)} does not exist on ${ctx.target.server.toLowerCase()}, or it exists and this identity cannot open it — SQL gives both the same answer. Check the name first; if it is right, the identity needs a user in it.`,
+    // "The server is not currently configured to accept this token": observed for a server without an Entra admin
+    // (microsoft/vscode-mssql#18966) and for a token of another tenant; Microsoft's query-editor page
+    // (MicrosoftDocs/sql-docs azure-sql/database/query-editor.md) gives it for a user without access to the database.
     token_rejected: (ctx) =>
-      `Azure SQL refused the token${ctx.evidence.message ? `: "${oneLine(messageText(ctx.evidence.message))}"` : ''}. "The server is not currently configured to accept this token" is what a logical server without a Microsoft Entra admin answers (it then accepts no Entra token at all); it is also reported for a token from a tenant the server does not belong to. Set an Entra admin on the server, and check the token's tenant (${oneLine(ctx.claims?.tid ?? 'unknown')}).`,
+      `Azure SQL refused the token${ctx.evidence.message ? `: "${oneLine(messageText(ctx.evidence.message))}"` : ''}. SQL gives these words for three things it does not tell apart: a logical server without a Microsoft Entra admin (it then accepts no Entra token at all), a token from a tenant the server is not in (this one's is ${oneLine(ctx.claims?.tid ?? 'unknown')}), and — per Microsoft's query-editor page — an identity without a user in the database. Check them in that order.`,
   },
   fixes: {
     database_user_missing: (ctx) => {
@@ -198,6 +201,7 @@ export const azureSql: TargetKind<AzureSqlTarget, typeof AzureSqlTargetSchema> =
     token_rejected: ({ target: t }) => [
       `az sql server ad-admin list --resource-group <resource-group> --server ${serverArg(t)} -o table`,
       `az sql server ad-admin create --resource-group <resource-group> --server ${serverArg(t)} --display-name <admin-name> --object-id <admin-object-id>   ${comment('only if the list is empty')}`,
+      comment(`if an admin is set and the tenant is the server's: its admin creates a user for the identity in database ${t.database} (CREATE USER … FROM EXTERNAL PROVIDER)`),
     ],
   },
   permissions: {
