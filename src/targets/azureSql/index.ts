@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { privateLinkFix, resourceIdOr } from '../../advice/commands';
 import { comment, idOr, oneLine, sh } from '../../advice/shell';
 import { ROLES } from '../../catalog/roles';
 import type { Claims } from '../../verdict';
@@ -37,6 +38,9 @@ export const rolesOf = (t: Pick<AzureSqlTarget, 'roles'>): readonly string[] => 
 const SERVER_NAME = /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$|^[a-z0-9]$/;
 const serverName = (t: AzureSqlTarget): string => t.server.toLowerCase().split('.')[0]!;
 const serverArg = (t: AzureSqlTarget): string => idOr(serverName(t), (v) => SERVER_NAME.test(v), 'server-name');
+
+/** The server's resource group from its configured ARM id, else a placeholder. */
+const rgArg = (t: AzureSqlTarget): string => idOr(t.resourceId?.split('/')[4], (v) => /^[-\w.()]{1,90}$/.test(v), 'resource-group');
 
 /** A SQL identifier in brackets, `]` doubled (T-SQL's quoting of delimited identifiers). */
 export const bracket = (name: string): string => `[${name.replace(/]/g, ']]')}]`;
@@ -185,22 +189,20 @@ export const azureSql: TargetKind<AzureSqlTarget, typeof AzureSqlTargetSchema> =
       return [sqlcmd(t, addMembers(missingRoles(ctx), dbUserFrom(ctx.evidence.message) ?? userFor(ctx))), asAdmin(t)];
     },
     resource_not_found: ({ target: t }) => [
-      `az sql db list --server ${serverArg(t)} --resource-group <resource-group> --query "[].name" -o tsv`,
+      `az sql db list --server ${serverArg(t)} --resource-group ${rgArg(t)} --query "[].name" -o tsv`,
       comment(`if database ${t.database} is listed, the identity has no access to it: its Entra admin creates a user for it (CREATE USER … FROM EXTERNAL PROVIDER)`),
     ],
     network_blocked: ({ target: t }, row: ForbiddenCode | undefined) =>
       row?.network === 'private_only'
-        ? [
-            `az network private-endpoint create --resource-group <workload-rg> --name ${sh(`pe-${serverName(t)}`)} --vnet-name <workload-vnet> --subnet <endpoint-subnet> --private-connection-resource-id "$(${lookupServerId(t)})" --group-id sqlServer --connection-name sql`,
-            comment('then link the private DNS zone privatelink.database.windows.net (or the cloud\'s) to the workload\'s network'),
-          ]
+        ? // Private Link's group id for a logical server is sqlServer, its zone privatelink.<the server's suffix> (PE-DNS).
+          privateLinkFix(resourceIdOr(t.resourceId, lookupServerId(t)), 'sqlServer', sh(`privatelink.${t.server.toLowerCase().split('.').slice(1).join('.')}`))
         : [
-            `az sql server firewall-rule create --resource-group <resource-group> --server ${serverArg(t)} --name allow-workload --start-ip-address <workload-outbound-ip> --end-ip-address <workload-outbound-ip>`,
+            `az sql server firewall-rule create --resource-group ${rgArg(t)} --server ${serverArg(t)} --name allow-workload --start-ip-address <workload-outbound-ip> --end-ip-address <workload-outbound-ip>`,
             comment('or a virtual-network rule for the workload\'s subnet (az sql server vnet-rule create), or a private endpoint; never 0.0.0.0–255.255.255.255'),
           ],
     token_rejected: ({ target: t }) => [
-      `az sql server ad-admin list --resource-group <resource-group> --server ${serverArg(t)} -o table`,
-      `az sql server ad-admin create --resource-group <resource-group> --server ${serverArg(t)} --display-name <admin-name> --object-id <admin-object-id>   ${comment('only if the list is empty')}`,
+      `az sql server ad-admin list --resource-group ${rgArg(t)} --server ${serverArg(t)} -o table`,
+      `az sql server ad-admin create --resource-group ${rgArg(t)} --server ${serverArg(t)} --display-name <admin-name> --object-id <admin-object-id>   ${comment('only if the list is empty')}`,
       comment(`if an admin is set and the tenant is the server's: its admin creates a user for the identity in database ${t.database} (CREATE USER … FROM EXTERNAL PROVIDER)`),
     ],
   },

@@ -63,6 +63,22 @@ describe('the azureSql fixes', () => {
   });
 });
 
+describe('the azureSql network fixes', () => {
+  const ctx = { target: { ...target, server: 'sql-orders.database.chinacloudapi.cn', resourceId: '/subscriptions/s1/resourceGroups/rg-data/providers/Microsoft.Sql/servers/sql-orders' }, settings, claims, hostKind: 'unknown', evidence: {}, expectedAudience: '', stage: 'call' } as unknown as KindContext<AzureSqlTarget>;
+
+  it('adds a firewall rule on the server\'s own resource group for 40615, never opening it to all', () => {
+    const lines = azureSql.fixes.network_blocked!(ctx, azureSql.forbidden['40615']);
+    expect(lines[0]).toMatch(/^az sql server firewall-rule create --resource-group rg-data --server sql-orders /);
+    expect(lines.join('\n')).not.toContain('0.0.0.0 ');
+  });
+
+  it('reaches a server without public access through a private endpoint in its cloud\'s zone for 47073', () => {
+    const lines = azureSql.fixes.network_blocked!(ctx, azureSql.forbidden['47073']).join('\n');
+    expect(lines).toContain('--private-connection-resource-id /subscriptions/s1/resourceGroups/rg-data/providers/Microsoft.Sql/servers/sql-orders --group-id sqlServer');
+    expect(lines).toContain('-n privatelink.database.chinacloudapi.cn');
+  });
+});
+
 describe('the azureSql target', () => {
   it('refuses a server that is not a host name, naming the field', () => {
     const r = TargetSchema.safeParse({ ...target, server: 'tcp:sql-orders.database.windows.net,1433' });
