@@ -94,6 +94,7 @@ export const probeAzureSql: Probe<AzureSqlTarget> = async (target, ctx) => {
   } catch (err) {
     return transportFailure(err);
   }
+  if (!token) return transportFailure(new Error('the credential returned no token, so no login was attempted'));
 
   // tedious's connect and request timers end inside the deadline (its connect timer also covers the TLS handshake).
   const timeoutMs = Math.max(1, Math.min(TEDIOUS_TIMEOUT_MS, ctx.remainingMs ?? TEDIOUS_TIMEOUT_MS));
