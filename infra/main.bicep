@@ -79,6 +79,9 @@ param serviceBusQueueResourceId string = ''
 @description('Event hub to read, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.EventHub/namespaces/<ns>/eventhubs/<name>. Grants Azure Event Hubs Data Receiver on the namespace.')
 param eventHubResourceId string = ''
 
+@description('Azure SQL database to log in to, by ARM id: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Sql/servers/<server>/databases/<db>. Grants nothing: its grant is T-SQL the server\'s Entra admin runs (output DIAGNOSE_SQL_GRANT).')
+param sqlDatabaseResourceId string = ''
+
 @description('NCRONTAB schedule of the watch timer, e.g. "0 */5 * * * *"; empty: no watch (the alert rule reads what the watch sends).')
 param watchSchedule string = ''
 
@@ -127,6 +130,8 @@ var roles = {
   storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
   eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
+  // Not an Azure role: SQL's fixed database role, granted in the database with T-SQL (DIAGNOSE_SQL_GRANT), never by ARM.
+  sqlDbDataReader: 'db_datareader'
 }
 
 // App Configuration's host suffix per cloud (the appConfiguration kind's hosts in src/targets/appConfiguration/):
@@ -395,10 +400,31 @@ var dependencies = [
       resourceId: idPrefix(eventHubResourceId, 9)
     }
   }
+  {
+    configured: !empty(sqlDatabaseResourceId)
+    // A database user and its role are T-SQL the server's Microsoft Entra admin runs (output DIAGNOSE_SQL_GRANT): ARM
+    // cannot grant them, so configuredDependencies (the role-assignment loop) leaves this row out.
+    roleDefinitionId: roles.sqlDbDataReader
+    scope: {
+      subscriptionId: idSegment(sqlDatabaseResourceId, 2)
+      resourceGroup: idSegment(sqlDatabaseResourceId, 4)
+      kind: 'sqlServer'
+      name: idSegment(sqlDatabaseResourceId, 8)
+    }
+    target: {
+      name: 'sql'
+      kind: 'azureSql'
+      server: '${idSegment(sqlDatabaseResourceId, 8)}${environment().suffixes.sqlServerHostname}'
+      database: idSegment(sqlDatabaseResourceId, 10)
+      resourceId: idPrefix(sqlDatabaseResourceId, 9)
+    }
+  }
 ]
 
-// Granted here (role assignments, Cosmos DB SQL role assignments): every configured row but Graph's (an app role assignment).
-var configuredDependencies = filter(dependencies, d => d.configured && d.scope.kind != 'graph')
+// Granted here (role assignments, Cosmos DB SQL role assignments): every configured row but Graph's (an app role
+// assignment) and SQL's (a database role is no Azure role: that row is diagnosed, and its grant is the T-SQL of
+// DIAGNOSE_SQL_GRANT).
+var configuredDependencies = filter(dependencies, d => d.configured && d.scope.kind != 'graph' && d.roleDefinitionId != roles.sqlDbDataReader)
 // Azure RBAC grants (app/access.bicep) and Cosmos DB SQL role assignments (app/cosmosAccess.bicep).
 var rbacDependencies = filter(configuredDependencies, d => d.scope.kind != 'cosmosAccount')
 var cosmosDependencies = filter(configuredDependencies, d => d.scope.kind == 'cosmosAccount')
@@ -621,5 +647,9 @@ output DIAGNOSE_URL string = 'https://${app.outputs.defaultHostName}/api/diagnos
 output OPENAPI_URL string = 'https://${app.outputs.defaultHostName}/api/openapi.json'
 output DIAGNOSE_IDENTITY_CLIENT_ID string = diagnosedIdentity.clientId
 output DIAGNOSE_IDENTITY_PRINCIPAL_ID string = diagnosedIdentity.principalId
+// The T-SQL the SQL server's Microsoft Entra admin runs in the database (sqlcmd -d <db> -Q …, or the portal's query
+// editor): a database user for the diagnosed identity, named as the identity (user-assigned identity names hold no `]`).
+var diagnosedIdentityName = last(split(diagnosedIdentity.id, '/'))
+output DIAGNOSE_SQL_GRANT string = empty(sqlDatabaseResourceId) ? '' : 'CREATE USER [${diagnosedIdentityName}] FROM EXTERNAL PROVIDER; ALTER ROLE db_datareader ADD MEMBER [${diagnosedIdentityName}];'
 output DIAGNOSE_TARGET_NAMES string = join(map(diagnoseTargets, t => t.name), ',')
 output PACKAGE_URL string = app.outputs.packageUrl

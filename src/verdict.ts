@@ -39,6 +39,8 @@ export const CAUSES = [
   'federated_token_unreadable',
   'federation_mismatch',
   'arc_key_file_unreadable',
+  // Added with Azure SQL (issue 15): the token was accepted, but the database has no user for its principal.
+  'database_user_missing',
 ] as const;
 export const CauseSchema = z.enum(CAUSES);
 export type Cause = z.infer<typeof CauseSchema>;

@@ -489,6 +489,16 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
     fix: () => ['# please report it with this response (it contains no token)'],
   },
   ...HOST_CAUSES,
+  database_user_missing: {
+    category: 'authorization',
+    status: 'fail',
+    title: 'No database user for the identity',
+    symptom: 'Azure SQL 18456 "Login failed for user \'<token-identified principal>\'." although the token is valid.',
+    remedy: 'the server\'s Microsoft Entra admin runs `CREATE USER [<identity>] FROM EXTERNAL PROVIDER` and `ALTER ROLE … ADD MEMBER` in that database',
+    explain: (ctx) =>
+      `${svc(ctx)} accepted the token but refused the login: principal ${oneLine(ctx.claims?.oid ?? '(unknown)')} has no user in the database. Being a directory principal is necessary, not sufficient — someone must create a database user for it.`,
+    fix: (ctx) => kindFix(ctx, 'database_user_missing') ?? [comment('create a database user for the identity, then add it to the roles it needs')],
+  },
 };
 
 function firstLine(s: string): string {

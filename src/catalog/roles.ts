@@ -421,6 +421,17 @@ export const ROLES = {
     notActions: [],
     dataActions: ['Microsoft.EventHub/*'],
   },
+  // Not an Azure role: SQL's fixed database role that reads every table (granted with T-SQL `ALTER ROLE … ADD MEMBER` in
+  // the database, never by ARM), so its id is its name — it has no GUID. Least for a workload that reads.
+  // https://learn.microsoft.com/sql/relational-databases/security/authentication-access/database-level-roles
+  sqlDbDataReader: {
+    name: 'db_datareader',
+    id: 'db_datareader',
+    plane: 'data',
+    actions: [],
+    notActions: [],
+    dataActions: [],
+  },
 } as const satisfies Record<string, BuiltInRole>;
 
 export type RoleKey = keyof typeof ROLES;

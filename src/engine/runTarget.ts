@@ -105,6 +105,7 @@ export async function runTarget(
       audience,
       endpoint: kindOf(target).endpoint(target, settings),
       maxResponseBytes: settings.maxResponseBytes,
+      remainingMs: deadline.remainingMs,
     }), lane);
     const evidence: Evidence = {
       ...base(),

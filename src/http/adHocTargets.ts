@@ -115,7 +115,8 @@ export function adHocRefusals(items: readonly unknown[], settings: Settings): Re
     const refusals: Refusal[] = [];
     // The field that decides where the token goes (ARM's is optional: absent = the configured endpoint).
     const field = kindOf(kind).urlField;
-    const url = rec[field];
+    // A kind reached over its own protocol (SQL) says which https URL stands for its host and port.
+    const url = kindOf(kind).policyUrl?.(rec) ?? rec[field];
     // No URL (ARM without `endpoint`) means the configured ARM endpoint: a service of the cloud.
     const reach: Reach | undefined = typeof url === 'string' ? reachOf(url, kind, `body[${i}].${field}`, settings) : { via: 'service' };
     if (reach && 'refusal' in reach) refusals.push(reach.refusal);

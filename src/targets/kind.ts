@@ -199,7 +199,7 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
    * Classifies a call failure before the shared rules, for a service whose answers do not follow 401 = token refused,
    * 403 = not permitted, or carry no code of their own: Container Registry refuses a missing permission with 401 once
    * its own token exchange has succeeded; App Configuration answers a missing data role with a bare 403 and a wrong
-   * tenant only in its 401's WWW-Authenticate. Undefined leaves the failure to the shared rules (codes, then the
+   * tenant only in its 401's WWW-Authenticate; SQL answers in TDS error numbers. Undefined leaves the failure to the shared rules (codes, then the
    * token's claims). A service that answers in its own protocol (AMQP: Service Bus, Event Hubs) reads its failure here
    * too, and may answer 'authentication' to let the shared token rules (codes, then claims) decide. Pure, like the
    * rest of classification.
@@ -222,6 +222,13 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
    * which data action depends on the configured fields). Absent: the operation's plane and permission decide.
    */
   grants?(role: BuiltInRole, target: T): boolean;
+  /**
+   * For a target that names a host rather than an https URL (SQL's TDS on port 1433): the URL the ad-hoc host policy
+   * checks, from the raw request item — `https://<host>` on the service's own port, `https://<host>:<port>` on any
+   * other (which the policy then refuses unless DIAGNOSE_ALLOWED_HOSTS lists it). '' when the item names no host (the
+   * schema refuses it). Absent: the `urlField` value is that URL.
+   */
+  policyUrl?(item: Record<string, unknown>): string;
   /** The causes this kind's checks can produce; the conformance suite stages every one in the simulated world. */
   causes: readonly Cause[];
   /** The probe (and with it the service's SDK), loaded on first use. */

@@ -21,6 +21,8 @@ export interface ProbeContext {
   endpoint: string;
   /** DIAGNOSE_MAX_RESPONSE_BYTES: the SDK client's transport reads no more than this (src/wire/boundedClient.ts). */
   maxResponseBytes: number;
+  /** Milliseconds left before the deadline when the probe starts: for a client with its own timers (tedious's connect and request timeouts), which must end inside it. */
+  remainingMs?: number;
 }
 
 export type CallOutcome =

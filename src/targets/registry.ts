@@ -15,12 +15,13 @@ import { storageQueue } from './storageQueue';
 import { storageTable } from './storageTable';
 import { serviceBus } from './serviceBus';
 import { eventHubs } from './eventHubs';
+import { azureSql } from './azureSql';
 
 /**
  * THE list of target kinds. Adding a kind is its folder under src/targets/ and one line here; the settings schema,
  * the verdict's kind enum, dispatch, nouns, health component types and the README's tables derive from this list.
  */
-export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb, azureOpenAI, storageQueue, storageTable, serviceBus, eventHubs] as const;
+export const KINDS = [keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb, azureOpenAI, storageQueue, storageTable, serviceBus, eventHubs, azureSql] as const;
 
 type Kinds = typeof KINDS;
 

@@ -29,9 +29,9 @@ const allBicep = bicepFiles.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
 
 /** What ARM's environment() answers in each cloud (only the members the templates read). */
 const ARM_ENVIRONMENTS = {
-  AzurePublicCloud: { name: 'AzureCloud', suffixes: { keyvaultDns: '.vault.azure.net', storage: 'core.windows.net', acrLoginServer: '.azurecr.io' } },
-  AzureChinaCloud: { name: 'AzureChinaCloud', suffixes: { keyvaultDns: '.vault.azure.cn', storage: 'core.chinacloudapi.cn', acrLoginServer: '.azurecr.cn' } },
-  AzureUSGovernment: { name: 'AzureUSGovernment', suffixes: { keyvaultDns: '.vault.usgovcloudapi.net', storage: 'core.usgovcloudapi.net', acrLoginServer: '.azurecr.us' } },
+  AzurePublicCloud: { name: 'AzureCloud', suffixes: { keyvaultDns: '.vault.azure.net', storage: 'core.windows.net', acrLoginServer: '.azurecr.io', sqlServerHostname: '.database.windows.net' } },
+  AzureChinaCloud: { name: 'AzureChinaCloud', suffixes: { keyvaultDns: '.vault.azure.cn', storage: 'core.chinacloudapi.cn', acrLoginServer: '.azurecr.cn', sqlServerHostname: '.database.chinacloudapi.cn' } },
+  AzureUSGovernment: { name: 'AzureUSGovernment', suffixes: { keyvaultDns: '.vault.usgovcloudapi.net', storage: 'core.usgovcloudapi.net', acrLoginServer: '.azurecr.us', sqlServerHostname: '.database.usgovcloudapi.net' } },
 } as const;
 
 const SUB = '3f2a8c71-6b4d-4e29-a1c5-7d9e0b2f4a68';
@@ -663,5 +663,26 @@ describe('availability test (app/availability.bicep)', () => {
     });
     expect(show(objectAt(alert.body, 'properties').props.find((p) => p.key === 'scopes')!.value)).toBe('[webTest.id, appInsightsId]');
     expect(paramsOf(moduleNamed(main, 'availability')).actionGroupId).toBe('alertActionGroupId');
+  });
+});
+
+describe('an Azure SQL database (granted with T-SQL, not by ARM)', () => {
+  const SQL_DB_ID = `/subscriptions/${SUB}/resourceGroups/rg-data/providers/Microsoft.Sql/servers/sql-orders/databases/orders`;
+
+  it('is diagnosed with the host name of the deployment\'s cloud, and gets no Azure role assignment', () => {
+    for (const cloud of CLOUD_NAMES) {
+      const e = evaluator({ sqlDatabaseResourceId: SQL_DB_ID }, cloud);
+      const env = { DIAGNOSE_TARGETS: JSON.stringify(e.variable('diagnoseTargets')), AZURE_CLOUD: (e.variable('azureCloudNames') as Record<string, string>)[ARM_ENVIRONMENTS[cloud].name] };
+      expect(loadSettings(env).targets).toEqual([
+        { name: 'sql', kind: 'azureSql', server: `sql-orders.${CLOUDS[cloud].dnsSuffixes.azureSql}`, database: 'orders', resourceId: SQL_DB_ID.replace(/\/databases\/orders$/, '') },
+      ]);
+      expect(e.variable('configuredDependencies')).toEqual([]);
+    }
+  });
+
+  it('outputs the T-SQL the server\'s Entra admin runs, naming the diagnosed identity', () => {
+    const grant = show(main.outputs.get('DIAGNOSE_SQL_GRANT')!.value);
+    expect(grant).toContain('CREATE USER [${diagnosedIdentityName}] FROM EXTERNAL PROVIDER; ALTER ROLE db_datareader ADD MEMBER [${diagnosedIdentityName}];');
+    expect(show(main.vars.get('diagnosedIdentityName')!)).toBe("last(split(diagnosedIdentity.id, '/'))");
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CLOUDS, OPERATIONS, type Cloud } from '../../src/targets/registry';
 import { ALL_ROLES, roleById, type BuiltInRole } from '../../src/catalog/roles';
+import { GUID } from '../../src/advice/shell';
 import { applyFault } from './faults';
 import type { Assignment, Counters, WorldState } from './model';
 import { callerOf, effectiveGrants, findActionGrant, normalizeScope, principalAndGroups, scopeCovers, type Caller } from './rbac';
@@ -331,8 +332,9 @@ export function startArm(deps: ArmDeps): Promise<Service> {
 
     function listRoleDefinitions(scope: string, filter: string): void {
       const roleName = /roleName\s+eq\s+'([^']*)'/i.exec(filter)?.[1];
-      // Azure role definitions only: the Cosmos DB SQL built-ins (00000000-…-00000000000{1,2}) are the account's own.
-      const roles = ALL_ROLES.filter((r) => !/^0{8}-0{4}-0{4}-0{4}-0{11}[12]$/.test(r.id) && (roleName === undefined || r.name.toLowerCase() === roleName.toLowerCase()));
+      // Azure role definitions only: the Cosmos DB SQL built-ins (00000000-…-00000000000{1,2}) are the account's own, and a
+      // SQL database role in the catalog (db_datareader) is not one ARM knows.
+      const roles = ALL_ROLES.filter((r) => GUID.test(r.id) && !/^0{8}-0{4}-0{4}-0{4}-0{11}[12]$/.test(r.id) && (roleName === undefined || r.name.toLowerCase() === roleName.toLowerCase()));
       reply(200, { value: roles.map((r) => roleDefinitionBody(scope, r)) });
     }
 

@@ -22,6 +22,7 @@ import type { Service } from './service';
 import { startStorageFront } from './storageFront';
 import { startAppConfiguration } from './appConfiguration';
 import { startContainerRegistry } from './containerRegistry';
+import { startTds } from './tds';
 import { claimsFor, encodeJwt, type TokenClaims } from './tokens';
 import { startAmqpBroker } from './amqpBroker';
 
@@ -44,6 +45,9 @@ export type {
   CosmosAccount,
   CosmosContainer,
   CosmosSqlAssignment,
+  SqlServer,
+  SqlDatabase,
+  SqlDatabaseUser,
 } from './model';
 export type { OpenAiAccount } from './openai';
 export type { TokenClaims } from './tokens';
@@ -131,6 +135,8 @@ export interface World {
   readonly graphEndpoint: string;
   /** Assigns a Graph application permission (by value, e.g. `User.Read.All`, or app role id) to a principal. */
   grantAppRole(principalId: string, permission: string, opts?: { createdDateTime?: Date }): AppRoleAssignment;
+  /** The TDS server's port (test/world/tds.ts): every `<server>.database.windows.net` of `state.sqlServers` answers there. */
+  readonly sqlPort: number;
 }
 
 /** Whether a token for `resource` is one for Microsoft Graph in any cloud (only those carry Graph's app roles). */
@@ -169,6 +175,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     graph: { tenantId: '', servicePrincipalId: randomUUID(), appRoleAssignments: [], users: [], groups: [], applications: [] },
     cosmos: { accounts: [], sqlAssignments: [] },
     openAiAccounts: [],
+    sqlServers: [],
   };
   const counters = emptyCounters();
   const mintedTokens: string[] = [];
@@ -221,7 +228,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     process.off('exit', removeDir);
   };
 
-  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, graph: Service, containerRegistry: Service, cosmos: Service, openAi: Service, amqp: Service;
+  let identity: Service, keyVault: Service, storage: Service, arm: Service, entra: Service, appConfiguration: Service, graph: Service, containerRegistry: Service, cosmos: Service, openAi: Service, amqp: Service, sql: Service;
   try {
     identity = await startIdentityEndpoint({ state, counters, identityHeader, mint: (i, r) => mint(i, r), nowSeconds });
     services.push(identity);
@@ -245,6 +252,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     services.push(openAi);
     amqp = await startAmqpBroker({ state, tls, nowMs });
     services.push(amqp);
+    sql = await startTds({ state, tls, nowSeconds });
+    services.push(sql);
   } catch (err) {
     await stopAll();
     throw err;
@@ -360,6 +369,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       state.graph.appRoleAssignments.push(a);
       return a;
     },
+    sqlPort: sql.port,
   };
   return world;
 }

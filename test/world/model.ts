@@ -235,6 +235,8 @@ export interface WorldState {
   openAiAccounts?: OpenAiAccount[];
   /** Service Bus and Event Hubs namespaces the AMQP broker serves (amqpBroker.ts). */
   namespaces?: MessagingNamespace[];
+  /** Azure SQL logical servers (test/world/tds.ts). */
+  sqlServers: SqlServer[];
 }
 
 export interface Counters {
@@ -315,4 +317,44 @@ export interface CosmosSqlAssignment {
 export interface CosmosState {
   accounts: CosmosAccount[];
   sqlAssignments: CosmosSqlAssignment[];
+}
+
+/** A user in a SQL database: created `FROM EXTERNAL PROVIDER` for a directory principal (looked up by its object id). */
+export interface SqlDatabaseUser {
+  /** What USER_NAME() answers: the name the user was created with (the identity's display name). */
+  name: string;
+  /** The principal's object id: the token's `oid` a login is matched with. */
+  objectId: string;
+  /** Database roles it is a member of (`db_datareader`, custom roles…). */
+  roles: string[];
+}
+
+export interface SqlDatabase {
+  name: string;
+  users: SqlDatabaseUser[];
+  /** Roles created with CREATE ROLE (the fixed db_* roles always exist). */
+  customRoles?: string[];
+}
+
+/** An ERROR token the server answers a login with instead of checking anything (40613 unavailable, 40501 busy…). */
+export interface SqlLoginFault {
+  number: number;
+  state: number;
+  class: number;
+  message: string;
+}
+
+/** An Azure SQL logical server: `<name>.database.windows.net` (or a sovereign suffix), reached over TDS 8.0. */
+export interface SqlServer {
+  /** First label of the server host. */
+  name: string;
+  resourceId: string;
+  /** The tenant whose tokens it accepts (once it has an Entra admin). */
+  tenantId: string;
+  /** Its Microsoft Entra admin; absent: the server accepts no Entra token at all. */
+  entraAdmin?: { login: string; objectId: string };
+  /** `firewall`: no rule admits the client (40615); `private`: public network access denied (47073). */
+  network?: 'open' | 'firewall' | 'private';
+  databases: SqlDatabase[];
+  fault?: SqlLoginFault;
 }

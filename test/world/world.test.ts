@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import https from 'node:https';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import {
   KV_GONE_ID,
   KV_OK_ID,
@@ -24,31 +22,7 @@ import {
 } from './index';
 import { ROLES } from '../../src/catalog/roles';
 import { boundFor } from '../support/timing';
-
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
-
-/** Runs `script` in a fresh Node process with the service's environment and parses the JSON it prints. */
-function runChild(script: string, env: Record<string, string>, timeoutMs = 20_000): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`child timed out\nstdout: ${out}\nstderr: ${err}`));
-    }, timeoutMs);
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`child exited ${String(code)} without JSON\nstdout: ${out}\nstderr: ${err}`));
-      }
-    });
-  });
-}
+import { runChild } from './childProcess';
 
 /** Shared helpers every child script starts with: error summaries the way a diagnosis would read them. */
 const CHILD_PRELUDE = `

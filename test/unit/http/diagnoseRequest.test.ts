@@ -19,9 +19,9 @@ const query = fc.array(fc.tuple(fc.oneof(fc.constantFrom('target', 'format'), te
 const body = fc.oneof(fc.constant(''), fc.string({ maxLength: 200 }), fc.json(), fc.constantFrom('[{"name":"x","kind":"keyVaultSecret","vaultUrl":"https://kv2.vault.azure.net","secretName":"s"}]', '[{"kind":"toString"}]'));
 
 function serviceHost(t: Target): boolean {
-  // Whatever the kind, the URL its token goes to (ARM: the target's endpoint, else the default one).
-  const url = kindOf(t).endpoint(t as never, { armEndpoint: 'https://management.azure.com' });
-  return /^[a-z0-9-]+\.(vault\.azure\.net|(blob|queue|table)\.core\.windows\.net|documents\.azure\.com)$|^management\.azure\.com$/.test(new URL(url).host);
+  // Whatever the kind, the URL its token goes to (ARM: the target's endpoint, else the default one; SQL: its server).
+  const url = t.kind === 'azureSql' ? `https://${t.server}` : kindOf(t).endpoint(t as never, { armEndpoint: 'https://management.azure.com' });
+  return /^[a-z0-9-]+\.(vault\.azure\.net|(blob|queue|table)\.core\.windows\.net|documents\.azure\.com|database\.windows\.net)$|^management\.azure\.com$/.test(new URL(url).host);
 }
 
 describe('parseDiagnoseRequest', () => {

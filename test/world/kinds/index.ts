@@ -13,13 +13,14 @@ import { storageQueue } from './storageQueue';
 import { storageTable } from './storageTable';
 import { serviceBus } from './serviceBus';
 import { eventHubs } from './eventHubs';
+import { azureSql } from './azureSql';
 import type { KindWorld } from './types';
 
 /**
  * Every registered kind's scenarios, registered once. Typed by the registry's kind names: a kind added to
  * src/targets/registry.ts without its world here does not compile.
  */
-export const KIND_WORLDS: { readonly [K in TargetKindName]: KindWorld } = { keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb, azureOpenAI, storageQueue, storageTable, serviceBus, eventHubs };
+export const KIND_WORLDS: { readonly [K in TargetKindName]: KindWorld } = { keyVaultSecret, storageBlob, armResource, appConfiguration, microsoftGraph, containerRegistry, cosmosDb, azureOpenAI, storageQueue, storageTable, serviceBus, eventHubs, azureSql };
 
 /** Stage every kind's cases (after stageStandardWorld) and return their targets, one per declared cause. */
 export async function stageKindCases(world: World): Promise<DiagnoseTarget[]> {
