@@ -129,6 +129,12 @@ export function adHocRefusals(items: readonly unknown[], settings: Settings): Re
           parameter,
           message: `audience-not-allowed: ${audience.slice(0, 200)} is not an audience of ${settings.cloud.name}'s services; a token for it is not minted on a caller's say-so`,
         });
+      } else if (sensitiveAudienceOf(settings.cloud, kind, audience.trim())) {
+        refusals.push({
+          rule: 'audience-not-allowed',
+          parameter,
+          message: `audience-not-allowed: ${audience.slice(0, 200)} is the audience of ${sensitiveAudienceOf(settings.cloud, kind, audience.trim())}, whose token carries the identity's permissions; it goes to that service only`,
+        });
       } else if (reach && 'kinds' in reach && !reach.kinds.some((k) => audienceAccepted(settings.cloud, k, audience.trim()))) {
         // A host reached through DIAGNOSE_ALLOWED_HOSTS gets tokens only for the kinds its entry lists.
         refusals.push({
@@ -140,6 +146,11 @@ export function adHocRefusals(items: readonly unknown[], settings: Settings): Re
     }
     return refusals;
   });
+}
+
+/** The other kind whose permission-carrying token (TargetKind.tokenCarriesPermissions) `audience` would mint, if any. */
+function sensitiveAudienceOf(cloud: Cloud, kind: TargetKindName, audience: string): TargetKindName | undefined {
+  return KIND_NAMES.find((k) => k !== kind && kindOf(k).tokenCarriesPermissions && audienceAccepted(cloud, k, audience));
 }
 
 function refused(refusals: Refusal[]): HttpResponseInit {

@@ -187,6 +187,12 @@ export interface TargetKind<T extends BaseTarget = BaseTarget, S extends z.ZodTy
   explainAlso?: Partial<Record<Cause, (ctx: KindContext<T>) => string>>;
   /** Fix commands per cause the kind knows better than the shared catalog (az; values quoted for bash). */
   fixes: Partial<Record<Cause, (ctx: KindContext<T>, row: ForbiddenCode | undefined) => string[]>>;
+  /**
+   * Its token carries the identity's permissions themselves (Microsoft Graph: the app roles in `roles`): an ad-hoc
+   * target of another kind may not ask for this kind's audience (the wrong-audience test an ad-hoc caller may run with
+   * any other service's audience), so such a token goes to its own service only. Configured targets are the operator's.
+   */
+  tokenCarriesPermissions?: true;
   /** Set when the service grants data access outside Azure RBAC (see PermissionModel). */
   permissions?: PermissionModel<T>;
   /**

@@ -143,6 +143,7 @@ export const microsoftGraph: TargetKind<MicrosoftGraphTarget, typeof MicrosoftGr
   nouns: { service: 'Microsoft Graph', short: 'Graph', target: 'Microsoft Graph request', hosts: 'Microsoft Graph', resource: 'tenant', sibling: 'object' },
   // An external API of the tenant, like ARM: a system (the IETF draft's componentType).
   componentType: 'system',
+  tokenCarriesPermissions: true,
   // services-and-hosts.md §1 (Graph PowerShell national-cloud docs): the resource is the endpoint itself.
   audiences: {
     AzurePublicCloud: ['https://graph.microsoft.com', 'https://graph.microsoft.com/'],

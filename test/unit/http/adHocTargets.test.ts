@@ -75,6 +75,8 @@ describe('the ad-hoc host policy', () => {
 
   it('keeps wrong-audience diagnosable: another Azure service audience is allowed', () => {
     expect(parse([kv('https://kv1.vault.azure.net', { audience: 'https://management.azure.com/' })]).ok).toBe(true);
+    // …but never a Microsoft Graph token (it carries the identity's app roles) to another service's host.
+    expect(refusal([kv('https://kv1.vault.azure.net', { audience: 'https://graph.microsoft.com' })]).problem.errors?.[0]?.message).toMatch(/^audience-not-allowed: .*microsoftGraph/);
   });
 
   it('lets DIAGNOSE_ALLOWED_HOSTS add a host on 443, or on a port when it lists host:port', () => {
