@@ -276,7 +276,7 @@ export const CAUSE_CATALOG: Record<Cause, CauseEntry> = {
       // A service with its own permission model grants with its own command (Cosmos DB SQL roles, Graph app roles).
       if (kindOf(ctx.target).permissions) return kindFix(ctx, 'role_missing') ?? [];
       const roles = ctx.evidence.roles;
-      const least = leastRoleOf(ctx.target).name;
+      const least = leastRoleOf(ctx.target, ctx.evidence).name;
       const existing = roles?.lookedUp ? roles.assignments.find((a) => a.roleName === least && a.scopeRelation === 'at') : undefined;
       // Never ask to create what the look-up found: say it exists instead.
       const grant = existing ? comment(`${least} is already assigned at ${existing.scope}; it does not take effect — see the explanation`) : roleAssignmentCreate(ctx);

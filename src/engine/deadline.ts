@@ -44,8 +44,7 @@ export class Deadline {
 
   /** A signal that fires at the deadline or after `ms`, whichever comes first; `reason` says which. */
   stageSignal(ms: number): AbortSignal {
-    const own = AbortSignal.timeout(Math.max(1, Math.min(ms, this.remainingMs)));
-    return AbortSignal.any([this.signal, own]);
+    return AbortSignal.any([this.signal, timeoutSignal(Math.min(ms, this.remainingMs))]);
   }
 
   dispose(): void {
@@ -77,4 +76,17 @@ export function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T>
       },
     );
   });
+}
+
+/**
+ * `AbortSignal.timeout(ms)`, held strongly by its timer. Node 20 keeps a timeout signal only weakly, and so does
+ * `AbortSignal.any` its sources: when nothing else referenced one, the garbage collector took it and it never fired — a
+ * silent identity endpoint then ran to the whole deadline instead of its stage's share (test/unit/engine/deadline.test.ts
+ * forces the collection). The timer is unref'd, the reason the same TimeoutError.
+ */
+export function timeoutSignal(ms: number): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), Math.max(1, ms));
+  timer.unref?.();
+  return controller.signal;
 }

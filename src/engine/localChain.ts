@@ -1,3 +1,4 @@
+import { timeoutSignal } from './deadline';
 import {
   AzureCliCredential,
   AzureDeveloperCliCredential,
@@ -41,7 +42,7 @@ export async function narrateLocalChain(audience: string, budgetMs: number, sign
   };
   setLogLevel('info');
   const steps: LocalChain['steps'] = [];
-  const deadline = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, budgetMs))]);
+  const deadline = AbortSignal.any([signal, timeoutSignal(budgetMs)]);
   try {
     for (const [name, make] of LINKS) {
       const started = Date.now();

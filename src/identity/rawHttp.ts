@@ -1,3 +1,4 @@
+import { timeoutSignal } from '../engine/deadline';
 import http from 'node:http';
 import https from 'node:https';
 import type { Transport } from '../verdict';
@@ -27,7 +28,7 @@ export function sendRaw(request: SourceRequest, opts: { timeoutMs: number; signa
   const started = Date.now();
   const { url } = request;
   const endpoint = hostPort(url.href);
-  const own = AbortSignal.timeout(Math.max(1, opts.timeoutMs));
+  const own = timeoutSignal(opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, own]) : own;
   const body = request.form ? new URLSearchParams(request.form).toString() : undefined;
   const headers: Record<string, string> = {
