@@ -54,7 +54,9 @@ function assignmentJson(a: AppRoleAssignment, resourceId: string) {
 export function appRolesAt(state: WorldState, principalId: string, mintedAtSeconds: number): string[] {
   const id = principalId.toLowerCase();
   return state.graph.appRoleAssignments
-    .filter((a) => a.principalId.toLowerCase() === id && a.createdDateTime.getTime() <= mintedAtSeconds * 1000)
+    // At a token's own resolution (iat is in seconds): a grant made in the second the token is minted is in it. Compared
+    // in milliseconds, a process that asked within that second got a token without it (a race a fast machine lost).
+    .filter((a) => a.principalId.toLowerCase() === id && Math.floor(a.createdDateTime.getTime() / 1000) <= mintedAtSeconds)
     .map((a) => graphAppRoleById(a.appRoleId)?.value ?? a.appRoleId);
 }
 
