@@ -15,6 +15,8 @@ describe('the observed-responses check', () => {
           seen('GET', '/api/health', 200, 'application/health+json'),
           seen('GET', '/api/nope', 404, 'application/problem+json'),
           seen('DELETE', '/api/health', 405, 'application/problem+json'),
+          // Refused by Node's parser before the method is known (headers over 16 KiB).
+          seen('DELETE', '/api/health', 431, 'application/problem+json'),
         ],
         doc,
       ),
@@ -29,6 +31,7 @@ describe('the observed-responses check', () => {
           seen('GET', '/api/diagnose', 200, 'application/yaml'),
           seen('GET', '/api/health', 415, 'application/problem+json'),
           seen('GET', '/api/nope', 200, 'application/json'),
+          seen('DELETE', '/api/health', 500, 'application/problem+json'),
         ],
         doc,
       ),
@@ -37,6 +40,7 @@ describe('the observed-responses check', () => {
       'GET /api/diagnose → 200 application/yaml: media type not described for this status',
       'GET /api/health → 415 application/problem+json: status not described',
       "GET /api/nope → 200 application/json: not in the document, and not the local server's 404 problem",
+      "DELETE /api/health → 500 application/problem+json: not in the document, and not the local server's 405 problem",
     ]);
   });
 });
