@@ -1,37 +1,15 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { OTHER_TENANT_ID, RG_APP, serviceEnv, startWorld, TENANT_ID, USER_IDENTITY, type World } from './index';
+import { runChild as runSharedChild } from './childProcess';
 
 /**
  * The AMQP broker (amqpBroker.ts) checked against the real @azure/service-bus and @azure/event-hubs clients, in a child
  * process with the service's environment (DNS preload, the world's CA): what each refusal looks like to the SDK — its
  * error name, code and the service's words — is what the serviceBus and eventHubs kinds classify.
  */
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const SB_ID = `${RG_APP}/providers/Microsoft.ServiceBus/namespaces/wsbroker`;
 const EH_ID = `${RG_APP}/providers/Microsoft.EventHub/namespaces/wehbroker`;
 
-function runChild(script: string, env: Record<string, string>, timeoutMs = 40_000): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`child timed out\nstdout: ${out}\nstderr: ${err}`));
-    }, timeoutMs);
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`child exited ${String(code)} without JSON\nstdout: ${out}\nstderr: ${err}`));
-      }
-    });
-  });
-}
+const runChild = (script: string, env: Record<string, string>) => runSharedChild(script, env, 40_000);
 
 const SCRIPT = `
 const { ServiceBusClient } = require('@azure/service-bus');

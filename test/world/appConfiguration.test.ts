@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { serviceEnv, stageStandardWorld, startWorld, type World } from './index';
 import { appConfiguration } from './kinds/appConfiguration';
+import { runChild as runSharedChild } from './childProcess';
 
 /**
  * The App Configuration simulator against the real @azure/app-configuration client and ManagedIdentityCredential, in
  * a process with the service's environment (DNS preload, the world's CA): what the SDK sends, and what it makes of each
  * staged answer — the wire details the appConfiguration kind's probe and error dialect rely on.
  */
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 const SDK_PROBE = `
 const { ManagedIdentityCredential } = require('@azure/identity');
@@ -58,27 +56,7 @@ const attempt = async (fn) => { try { return { ok: true, value: await fn() }; } 
 })().catch((e) => process.stdout.write(JSON.stringify({ crashed: String(e && e.stack) })));
 `;
 
-function runChild(env: Record<string, string>): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', SDK_PROBE], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`child timed out\n${out}\n${err}`));
-    }, 40_000);
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', () => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`no JSON\n${out}\n${err}`));
-      }
-    });
-  });
-}
+const runChild = (env: Record<string, string>) => runSharedChild(SDK_PROBE, env, 40_000);
 
 let world: World;
 let out: Record<string, any>;

@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { RG_APP, OTHER_TENANT_ID, TENANT_ID, USER_IDENTITY, serviceEnv, stageStandardWorld, startWorld, type World } from './index';
 import type { Registry } from './model';
+import { runChild as runSharedChild } from './childProcess';
 
 /**
  * The Container Registry simulator against the real ContainerRegistryClient (run in its own Node process with the
  * service's environment: DNS preload, the world's CA, the App Service identity endpoint): the challenge, the two token
  * requests with ACR's form fields, paging by Link header, and the answers of each permission mode.
  */
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const id = (name: string) => `${RG_APP}/providers/Microsoft.ContainerRegistry/registries/${name}`;
 
 const CHILD = `
@@ -53,22 +52,7 @@ const cred = new ManagedIdentityCredential({ clientId: process.env.AZURE_CLIENT_
 })().catch((e) => process.stdout.write(JSON.stringify({ crashed: String(e && e.stack) })));
 `;
 
-function runChild(env: Record<string, string>, input: unknown): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CHILD], { cwd: REPO_ROOT, env: { ...env, PROBE_INPUT: JSON.stringify(input) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', () => {
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`child printed no JSON\nstdout: ${out}\nstderr: ${err}`));
-      }
-    });
-  });
-}
+const runChild = (env: Record<string, string>, input: unknown) => runSharedChild(CHILD, { ...env, PROBE_INPUT: JSON.stringify(input) }, 40_000);
 
 let world: World;
 let out: Record<string, any>;

@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { ROLES } from '../../src/catalog/roles';
 import { RG_APP, serviceEnv, stageStandardWorld, startWorld, USER_IDENTITY, type World } from './index';
+import { runChild as runSharedChild } from './childProcess';
 
 /**
  * The Cosmos DB simulator against the unmodified @azure/cosmos client in its default configuration (endpoint
  * discovery on: it reads the database account first and follows its locations), in a process of its own with only the
  * service's environment — and the ARM list of the account's SQL role assignments the diagnosis reads.
  */
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const ACCOUNT = `${RG_APP}/providers/Microsoft.DocumentDB/databaseAccounts/wcos-ok`;
 
 const CHILD = `
@@ -42,24 +40,7 @@ const attempt = async (fn) => { try { return { ok: true, value: await fn() }; } 
 })().catch((e) => process.stdout.write(JSON.stringify({ crashed: String(e && e.stack) })));
 `;
 
-function runChild(env: Record<string, string>): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CHILD], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', () => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out) as Record<string, any>);
-      } catch {
-        reject(new Error(`child printed no JSON\nstdout: ${out}\nstderr: ${err}`));
-      }
-    });
-  });
-}
+const runChild = (env: Record<string, string>) => runSharedChild(CHILD, env, 40_000);
 
 describe('the Cosmos DB simulator', () => {
   let world: World;
@@ -128,17 +109,6 @@ describe('the Cosmos DB simulator', () => {
   /** GET through the world's CA and DNS names, in a child like the SDK calls (the test process has neither). */
   async function fetchWithWorld(url: string, token: string): Promise<unknown> {
     const script = `fetch(${JSON.stringify(url)}, { headers: { authorization: 'Bearer ' + process.env.T } }).then(async (r) => process.stdout.write(await r.text()), (e) => process.stdout.write(JSON.stringify({ error: String(e.cause || e) })))`;
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['-e', script], { cwd: REPO_ROOT, env: { ...(serviceEnv(world, {}) as Record<string, string>), T: token }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let text = '';
-      child.stdout.on('data', (c: Buffer) => (text += c.toString()));
-      child.on('exit', () => {
-        try {
-          resolve(JSON.parse(text));
-        } catch {
-          reject(new Error(`no JSON: ${text}`));
-        }
-      });
-    });
+    return runSharedChild(script, { ...(serviceEnv(world, {}) as Record<string, string>), T: token });
   }
 });

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import path from 'node:path';
 import { RG_APP, TENANT_ID, USER_IDENTITY, serviceEnv, stageStandardWorld, startWorld, type World } from './index';
+import { runChild as runSharedChild } from './childProcess';
 
 /**
  * The simulated Azure OpenAI against the real `openai` client as a workload uses it — Azure mode, a bearer-token
@@ -10,7 +8,6 @@ import { RG_APP, TENANT_ID, USER_IDENTITY, serviceEnv, stageStandardWorld, start
  * action (on the list and on a deployment), the deployment that does not exist, the bare 401 of a wrong audience, and
  * the firewall's 403 with its policy-id header all arrive as the SDK's own errors with their status, code and headers.
  */
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const id = (name: string) => `${RG_APP}/providers/Microsoft.CognitiveServices/accounts/${name}`;
 let world: World;
 
@@ -54,10 +51,7 @@ const chat = (c, model) => c.chat.completions.create({ model, messages: [{ role:
 `;
 
 /** Runs SCRIPT in a fresh Node process with `env` and parses the JSON it prints. */
-async function runChild(env: Record<string, string>): Promise<Record<string, any>> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['-e', SCRIPT], { cwd: REPO_ROOT, env, timeout: 30_000 });
-  return JSON.parse(stdout) as Record<string, any>;
-}
+const runChild = (env: Record<string, string>) => runSharedChild(SCRIPT, env, 30_000);
 
 it('answers the real openai client (Azure mode, its own fetch) as Azure OpenAI does', async () => {
   const input = { ok: world.openAiUrl('woai-ok'), norole: world.openAiUrl('woai-norole'), firewall: world.openAiUrl('woai-firewall') };

@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { serviceEnv, stageStandardWorld, startWorld, type World } from './index';
 import { KIND_WORLDS } from './kinds';
 import { storageAccountId } from './kinds/storageShared';
 import { USER_IDENTITY } from './scenario';
+import { runChild as runSharedChild } from './childProcess';
 
 /**
  * The queue and table front (storageFront.ts before Azurite's queue and table services), checked with the real
  * @azure/storage-queue and @azure/data-tables clients in a process of their own, as the service runs them: a peek
  * leaves the message where it was, a dequeue needs more than Storage Queue Data Reader, tables answer in OData JSON.
  */
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 const SCRIPT = `
 const { ManagedIdentityCredential } = require('@azure/identity');
@@ -50,22 +48,7 @@ const attempt = async (fn) => { try { return { ok: true, value: await fn() }; } 
 })().catch((e) => process.stdout.write(JSON.stringify({ crashed: String(e && e.stack) })));
 `;
 
-function runChild(env: Record<string, string>): Promise<Record<string, any>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', SCRIPT], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', (code) => {
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`child exited ${String(code)} without JSON\nstdout: ${out}\nstderr: ${err}`));
-      }
-    });
-  });
-}
+const runChild = (env: Record<string, string>) => runSharedChild(SCRIPT, env, 40_000);
 
 let world: World;
 let probe: Record<string, any>;
