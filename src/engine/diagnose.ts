@@ -5,6 +5,7 @@ import { Deadline } from './deadline';
 import { acquireToken, type Acquisition } from './identity';
 import { sharedAcquisition, type Lane } from './limits';
 import { runTarget } from './runTarget';
+import { rememberDuration, runInStartOrder } from './startOrder';
 import type { Finding } from './runTarget';
 import { assemble } from './assemble';
 import { resolveHostKind } from './hostKind';
@@ -14,8 +15,8 @@ export { summarise } from './assemble';
 
 /**
  * Plans and runs one diagnose: targets grouped by audience (one token acquisition per distinct audience), every
- * target in parallel, each bounded by the one deadline. Data flows one way: acquire → decode → call → classify →
- * check; nothing here throws for a failing dependency.
+ * target in parallel (the slowest started first: startOrder.ts), each bounded by the one deadline. Data flows one way:
+ * acquire → decode → call → classify → check; nothing here throws for a failing dependency.
  */
 
 export interface DiagnoseOptions {
@@ -57,7 +58,8 @@ export async function diagnose(settings: Settings, targets: Target[], options: D
     return p;
   };
   try {
-    const findings = await Promise.all(targets.map((t) => runTarget(t, settings, deadline, tokenFor, options.lane)));
+    const findings = await runInStartOrder(targets, (t) => runTarget(t, settings, deadline, tokenFor, options.lane));
+    for (const f of findings) rememberDuration(f.target, f.durationMs);
     if (settings.localChain && resolveHostKind(settings, findings) === 'local') await addLocalChain(findings, deadline);
     return assemble(settings, findings, started);
   } finally {
