@@ -13,10 +13,14 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
  * - `@azure/functions-core` is provided by the Functions worker at run time: never bundled.
  * - `@azure/monitor-opentelemetry` is imported lazily by the watch only when an Application Insights connection is
  *   configured; it stays a package so a start without it never pays for it.
- * - Whitespace and syntax minified (less for V8 to parse at every cold start), identifiers and names kept: a stack
- *   trace names the real functions; the `.map` beside each bundle maps it to the TypeScript source with
+ * - Whitespace and syntax minified (less for V8 to parse at every cold start), identifiers kept: a stack trace names
+ *   the real functions; the `.map` beside each bundle maps it to the TypeScript source with
  *   `NODE_OPTIONS=--enable-source-maps` (not on by default: loading an 8 MB map at start costs more than the
- *   bundle saves — measured, see the bench's P4).
+ *   bundle saves — measured, see the bench's P4). No `keepNames`: where two modules of a chunk declare the same
+ *   name, esbuild renames one (`delay2`), and keepNames would restore its `.name` property with a call per function
+ *   at load — ~25 ms of every start (measured, P4). Without it a stack trace shows such a function as `delay2`, still
+ *   its name in the source (the map says which file); no code of ours reads function names, the SDKs only for log
+ *   and span labels.
  * - ES modules with code splitting: a kind's probe (src/targets/<kind>/probe.ts, imported dynamically) becomes a chunk
  *   of its own under chunks/, with its SDK. Node reads and parses a chunk only when a target of that kind is configured
  *   or requested; what several chunks share is one chunk, so every module still has one instance. (In one CommonJS
@@ -76,7 +80,6 @@ export function options(root: string): BuildOptions {
     define: { __filename: '__bundle_filename', __dirname: '__bundle_dirname' },
     minifyWhitespace: true,
     minifySyntax: true,
-    keepNames: true,
     legalComments: 'linked',
     logLevel: 'warning',
     plugins: [englishOnlyZod],
