@@ -134,6 +134,10 @@ export function renderMarkdown(r: BenchResult): string {
       rows.push([`${name}: … its network time (critical path)`, n0(c.networkMs), '']);
       rows.push([`${name}: first response beyond network time`, n0(c.beyondNetworkMs), '']);
     }
+    if (p.container) {
+      const c = p.container;
+      rows.push([`container image (\`${c.command}\`; ${c.imageNotStarted}): ${c.measuredAs === 'bundle' ? 'the same file as "bundle" above' : 'its command, first response beyond network time'}`, c.coldStart ? n0(c.coldStart.beyondNetworkMs) : '—', '']);
+    }
     if (p.allKinds) {
       const a = p.allKinds;
       rows.push([`bundle, all ${a.kinds} kinds configured: spawn → listening`, n0(a.listeningMs.median), `${n0(a.listeningMs.p25)}–${n0(a.listeningMs.p75)}`]);

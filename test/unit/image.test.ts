@@ -4,59 +4,23 @@ import path from 'node:path';
 import ts from 'typescript';
 import { ROUTES } from '../../src/routes';
 import { SETTING_NAMES } from '../../src/config';
+import { ENTRIES, EXTENSION, EXTERNAL, OUT_DIR } from '../../scripts/bundle';
+import { execForm, imageCommand, readDockerfile, steps } from '../../scripts/dockerfile';
 
 /**
  * No container engine runs here, so the image is held to its contract by reading the Dockerfile as Docker would:
  * stages, base images, user, entry point, what is copied into the final stage and from where. The build inputs are
- * checked too: the image's tsconfig compiles src alone, and src imports nothing `npm ci --omit=dev` leaves out.
+ * checked too: the image's tsconfig compiles src and the bundler alone, and src imports nothing `npm ci --omit=dev`
+ * leaves out.
  */
 
 const ROOT = path.resolve(__dirname, '../..');
 
-interface Instruction {
-  op: string;
-  args: string;
-}
-interface Stage {
-  from: string;
-  name?: string;
-  steps: Instruction[];
-}
-
-/** Dockerfile → stages of instructions (comments dropped, `\` continuations joined). */
-function readDockerfile(file: string): Stage[] {
-  const logical = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => !/^\s*#/.test(l))
-    .join('\n')
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const stages: Stage[] = [];
-  for (const line of logical) {
-    const [, op, args] = /^(\w+)\s+(.*)$/.exec(line) ?? [];
-    if (!op || args === undefined) throw new Error(`unreadable Dockerfile line: ${line}`);
-    if (op.toUpperCase() === 'FROM') {
-      const [, from, name] = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args) ?? [];
-      stages.push({ from: from!, ...(name ? { name } : {}), steps: [] });
-    } else {
-      if (!stages.length) throw new Error(`${op} before FROM`);
-      stages.at(-1)!.steps.push({ op: op.toUpperCase(), args: args.replace(/\s+/g, ' ') });
-    }
-  }
-  return stages;
-}
-
 const stages = readDockerfile(path.join(ROOT, 'Dockerfile'));
 const final = stages.at(-1)!;
 const stageNamed = (name: string) => stages.find((s) => s.name === name);
-const steps = (stage: Stage, op: string) => stage.steps.filter((s) => s.op === op);
-const execForm = (args: string) => JSON.parse(args) as string[];
-const env = Object.fromEntries(
-  steps(final, 'ENV').flatMap((s) => [...s.args.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!])),
-);
+const image = imageCommand(stages);
+const env = image.env;
 
 describe('the container image (Dockerfile)', () => {
   it('builds in stages and runs on a Node 22 base', () => {
@@ -71,22 +35,37 @@ describe('the container image (Dockerfile)', () => {
     expect(['root', '0']).not.toContain(user);
   });
 
-  it('starts the same HTTP service as `npm run serve`: node dist/src/server.js, built from src/server.ts', () => {
-    const [entrypoint] = steps(final, 'ENTRYPOINT').map((s) => execForm(s.args));
-    const [cmd] = steps(final, 'CMD').map((s) => execForm(s.args));
-    const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
+  it('starts the same HTTP service as `npm run serve`: node dist/bundle/server.mjs, the bundle of src/serverMain.ts', () => {
+    const { argv } = image;
     expect(path.basename(argv[0]!)).toBe('node');
-    expect(argv.slice(1)).toEqual(['dist/src/server.js']);
-    expect(fs.readFileSync(path.join(ROOT, 'src/server.ts'), 'utf8')).toContain('require.main === module');
+    expect(argv.slice(1)).toEqual([`${OUT_DIR}/server${EXTENSION}`]);
+    expect(ENTRIES.server).toBe('src/serverMain.ts');
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.serve).toContain(`node ${argv[1]}`);
     // The CLI the docs tell to run in the image exists too.
     expect(fs.existsSync(path.join(ROOT, 'src/cli/main.ts'))).toBe(true);
   });
 
-  it('copies into the final stage only the compiled src, production node_modules and package.json', () => {
+  it('copies into the final stage only the compiled src, the bundle, production node_modules and package.json', () => {
     const copies = steps(final, 'COPY').map((s) => s.args);
-    expect(copies).toEqual(['--from=deps /app/node_modules ./node_modules', '--from=build /app/dist/src ./dist/src', 'package.json ./']);
+    expect(copies).toEqual([
+      '--from=deps /app/node_modules ./node_modules',
+      '--from=build /app/dist/src ./dist/src',
+      `--from=build /app/${OUT_DIR} ./${OUT_DIR}`,
+      'package.json ./',
+    ]);
     expect(steps(final, 'ADD')).toEqual([]);
     expect(steps(final, 'RUN')).toEqual([]);
+  });
+
+  it('bundles in the build stage with the same script as `npm run build`, whose packages left outside are production dependencies or the Functions worker\'s', () => {
+    const build = stageNamed('build')!;
+    const runs = steps(build, 'RUN').map((s) => s.args);
+    expect(runs.indexOf('node dist/scripts/bundle.js')).toBeGreaterThan(runs.indexOf('npx tsc -p tsconfig.image.json'));
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+    expect(pkg.scripts.build).toContain('node dist/scripts/bundle.js');
+    // The worker provides @azure/functions-core on Functions; elsewhere @azure/functions runs without it.
+    expect(EXTERNAL.filter((p) => p !== '@azure/functions-core' && !(p in pkg.dependencies))).toEqual([]);
   });
 
   it('takes node_modules from a stage that installs without dev dependencies or install scripts', () => {
@@ -96,7 +75,7 @@ describe('the container image (Dockerfile)', () => {
     expect(steps(deps, 'COPY').map((s) => s.args)).toEqual(['package.json package-lock.json ./']);
   });
 
-  it('compiles with tsconfig.image.json, which builds src alone into dist/src', () => {
+  it('compiles with tsconfig.image.json, which builds src and the bundler script alone into dist/', () => {
     const build = stageNamed('build')!;
     expect(steps(build, 'RUN').map((s) => s.args)).toContain('npx tsc -p tsconfig.image.json');
     const configFile = path.join(ROOT, 'tsconfig.image.json');
@@ -110,7 +89,7 @@ describe('the container image (Dockerfile)', () => {
       .getSourceFiles()
       .filter((f) => !program.isSourceFileDefaultLibrary(f) && !program.isSourceFileFromExternalLibrary(f) && !f.fileName.split('/').includes('node_modules'))
       .map((f) => path.relative(ROOT, f.fileName));
-    expect(ours.filter((f) => !f.startsWith(`src${path.sep}`))).toEqual([]);
+    expect(ours.filter((f) => !f.startsWith(`src${path.sep}`))).toEqual([path.join('scripts', 'bundle.ts')]);
     expect(ours).toContain(path.join('src', 'server.ts'));
     expect(ours).toContain(path.join('src', 'cli', 'main.ts'));
   });
