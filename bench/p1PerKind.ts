@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { KINDS, type TargetKindName } from '../src/targets/registry';
-import { USER_IDENTITY, type DiagnoseTarget, type World } from '../test/world';
-import { KIND_WORLDS } from '../test/world/kinds';
+import { USER_IDENTITY, type DiagnoseTarget } from '../test/world';
+import { authorizedPerKind } from '../test/world/kinds';
 import { serviceEnv } from '../test/world/scenario';
 import { ms, ratio, type BenchContext, type GoalRow } from './context';
 import { COLD_TOKEN_LIFETIME_SECONDS, RATIO_GOAL } from './p1Parallelism';
@@ -36,26 +35,6 @@ export interface P1PerKindResult {
   cold: PerKindPath;
   warm: PerKindPath;
   anomalies: string[];
-}
-
-const staged = new WeakMap<World, DiagnoseTarget[]>();
-
-/** Each kind's healthy target, its world staged once per world (P1 per kind and P4 with every kind share it). */
-export async function perKindTargets(world: World): Promise<DiagnoseTarget[]> {
-  let targets = staged.get(world);
-  if (!targets) {
-    targets = [];
-    for (const k of KINDS) {
-      const kw = KIND_WORLDS[k.kind as TargetKindName];
-      kw.stage(world);
-      const t = kw.cases(world).authorized;
-      if (!t) throw new Error(`the ${k.kind} world stages no authorized case`);
-      targets.push(t);
-    }
-    await world.syncStorage();
-    staged.set(world, targets);
-  }
-  return targets;
 }
 
 const query = (names: string[]) => `?target=${names.map(encodeURIComponent).join(',')}`;
@@ -106,7 +85,7 @@ async function measurePath(
 
 export async function runP1PerKind(ctx: BenchContext): Promise<{ result: P1PerKindResult; goals: GoalRow[] }> {
   const { world, options, log } = ctx;
-  const targets = await perKindTargets(world);
+  const targets = await authorizedPerKind(world);
   const env = serviceEnv(world, { DIAGNOSE_TARGETS: JSON.stringify(targets), DIAGNOSE_TIMEOUT_MS: String(Math.max(options.deadlineMs, 15_000)) });
   const anomalies: string[] = [];
   const user = world.state.identities.find((i) => i.clientId === USER_IDENTITY.clientId)!;

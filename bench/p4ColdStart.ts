@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { serviceEnv } from '../test/world';
-import { perKindTargets } from './p1PerKind';
+import { authorizedPerKind } from '../test/world/kinds';
 import { REPO_ROOT } from '../test/world/paths';
 import { ms, type BenchContext, type GoalRow } from './context';
 import { diffCounters, parallelPathMs, roundTripsFromCalibration, snapshotCounters } from './criticalPath';
@@ -243,7 +243,7 @@ export async function runP4(ctx: BenchContext): Promise<{ result: P4Result; goal
  * subtracted; what is reported is the first response beyond that diagnose's own durationMs (start-up, import, request).
  */
 async function coldStartAllKinds(ctx: BenchContext, n: number): Promise<NonNullable<P4Result['allKinds']>> {
-  const targets = await perKindTargets(ctx.world);
+  const targets = await authorizedPerKind(ctx.world);
   const env = serviceEnv(ctx.world, { DIAGNOSE_TARGETS: JSON.stringify(targets), DIAGNOSE_TIMEOUT_MS: '15000' });
   ctx.log(`P4: cold start with all ${targets.length} kinds configured, ${n} fresh processes`);
   const listening: number[] = [];

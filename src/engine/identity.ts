@@ -14,6 +14,7 @@ import { detectSource } from '../identity/sources';
 import { jsonObject, summariseAnswer } from '../identity/rawHttp';
 import type { IdentityProtocol } from '../verdict';
 import { boundedHttpClient, isResponseTooLarge } from '../wire/boundedClient';
+import { withImdsSlot } from './limits';
 
 /**
  * Token acquisition with ManagedIdentityCredential, bounded and observed.
@@ -134,6 +135,8 @@ interface AcquisitionScope {
   exchanges: Exchange[];
   /** DIAGNOSE_MAX_RESPONSE_BYTES: the identity endpoint's answers are capped like every other. */
   maxResponseBytes: number;
+  /** The endpoint is IMDS: each request waits for one of its slots (limits.ts, withImdsSlot). */
+  imds: boolean;
 }
 
 /** The cap for identity-endpoint calls made outside an acquisition (none are expected; a token answer is ~2 KB). */
@@ -162,7 +165,7 @@ const recordingClient: HttpClient = (() => {
       const started = Date.now();
       const endpoint = hostPort(request.url);
       try {
-        const response = await inner.sendRequest(request);
+        const response = await (scope.imds ? withImdsSlot(request.abortSignal as AbortSignal, () => inner.sendRequest(request)) : inner.sendRequest(request));
         scope.exchanges.push({ endpoint, ...summariseBody(response.status, response.bodyAsText), elapsedMs: Date.now() - started });
         return response;
       } catch (failure) {
@@ -246,6 +249,27 @@ export function rememberPlatformSecrets(settings: Settings): void {
   }
 }
 
+/**
+ * Whether IMDS has answered this process at all. The ping beside each acquisition asks only "is anybody there?" —
+ * off Azure nobody is, and the SDK would wait for its whole stage — so once IMDS has answered, it is not asked again:
+ * every ping is a token request of its own, against IMDS's limit of 5 in flight (limits.ts).
+ */
+let imdsAnswered = false;
+let imdsPingInFlight: Promise<RawProbeResult> | undefined;
+
+/** One ping at a time for the process, whatever the audience: reachability is one fact per host. Never rejects. */
+function imdsPingOnce(settings: Settings, audience: string, timeoutMs: number): Promise<RawProbeResult> {
+  imdsPingInFlight ??= rawProbe(settings, audience, { timeoutMs })
+    .then((r) => {
+      if (r.status !== undefined) imdsAnswered = true;
+      return r;
+    })
+    .finally(() => {
+      imdsPingInFlight = undefined;
+    });
+  return imdsPingInFlight;
+}
+
 async function acquireWithSdk(settings: Settings, audience: string, deadline: Deadline): Promise<Acquisition> {
   const started = Date.now();
   rememberPlatformSecrets(settings);
@@ -271,8 +295,9 @@ async function acquireWithSdk(settings: Settings, audience: string, deadline: De
   const nobodyThere = new AbortController();
   const stageSignal = AbortSignal.any([timed, nobodyThere.signal]);
   let imdsPing: RawProbeResult | undefined;
-  if (protocol === 'imds' && !onAppServicePlatform(settings)) {
-    void rawProbe(settings, audience, { timeoutMs: Math.min(IMDS_PING_MS, stageBudget), signal: timed }).then((r) => {
+  const imds = protocol === 'imds' && !onAppServicePlatform(settings);
+  if (imds && !imdsAnswered) {
+    void imdsPingOnce(settings, audience, Math.min(IMDS_PING_MS, stageBudget)).then((r) => {
       imdsPing = r;
       if (r.status === undefined && r.transport) nobodyThere.abort(new Error('no IMDS'));
     });
@@ -288,7 +313,7 @@ async function acquireWithSdk(settings: Settings, audience: string, deadline: De
   let token: AccessToken;
   try {
     // getToken ignores its abort signal while MSAL waits on the network; raceSignal makes the cut certain.
-    const scope: AcquisitionScope = { signal: stageSignal, exchanges, maxResponseBytes: settings.maxResponseBytes };
+    const scope: AcquisitionScope = { signal: stageSignal, exchanges, maxResponseBytes: settings.maxResponseBytes, imds };
     const pending = acquisitionScope.run(scope, () => credential.getToken(`${trimSlash(audience)}/.default`, { abortSignal: stageSignal }));
     token = await raceSignal(pending, stageSignal);
   } catch (err) {
@@ -338,6 +363,7 @@ async function acquireWithSdk(settings: Settings, audience: string, deadline: De
     return fail({ reason: 'sdk', status: last?.status, sdkError: sdkErrorText(err) });
   }
 
+  if (imds) imdsAnswered = true;
   const claims = decodeClaims(token.token);
   const secret = token.token;
   rememberSecret(secret);

@@ -8,7 +8,8 @@ import type { Acquisition } from './identity';
  * Per-process limits, so a busy Identity Doctor (a pipeline fan-out, probes every few seconds) stays polite to the
  * identity endpoint — about 5 concurrent requests allowed on IMDS — and to the services it diagnoses:
  *  - one token acquisition per identity and audience at a time: concurrent diagnoses share the one in flight;
- *  - at most MAX_CALLS_PER_HOST calls in flight per target host and lane; the rest wait their turn within their deadline.
+ *  - at most MAX_CALLS_PER_HOST calls in flight per target host and lane; the rest wait their turn within their deadline;
+ *  - at most MAX_IMDS_REQUESTS requests in flight to IMDS, its documented limit.
  *
  * Lanes: /api/health has its own MAX_CALLS_PER_HOST slots per host, apart from the diagnoses', so a probe never queues
  * behind a flood of keyed diagnoses (App Service restarts an instance whose health check fails). Health runs at most
@@ -52,8 +53,8 @@ interface HostSlots {
 
 const hosts = new Map<string, HostSlots>();
 
-/** Wait for a slot at `host`; undefined when `signal` fires first. The returned release is idempotent. */
-function takeSlot(host: string, signal: AbortSignal): Promise<(() => void) | undefined> {
+/** Wait for one of `max` slots at `host`; undefined when `signal` fires first. The returned release is idempotent. */
+function takeSlot(host: string, signal: AbortSignal, max = MAX_CALLS_PER_HOST): Promise<(() => void) | undefined> {
   if (signal.aborted) return Promise.resolve(undefined);
   let slots = hosts.get(host);
   if (!slots) {
@@ -70,7 +71,7 @@ function takeSlot(host: string, signal: AbortSignal): Promise<(() => void) | und
     if (next) next();
     else if (s.active === 0) hosts.delete(host);
   };
-  if (s.active < MAX_CALLS_PER_HOST) {
+  if (s.active < max) {
     s.active++;
     return Promise.resolve(release);
   }
@@ -125,5 +126,22 @@ export async function withTargetSlot(
   } finally {
     signal.removeEventListener('abort', release);
     release();
+  }
+}
+
+/**
+ * IMDS serves at most 5 identity requests in flight per VM and answers 429 to the rest (MSAL then backs off for a
+ * second or more): a diagnose of a dozen audiences reported identity_endpoint_error for some of them, caused by nothing
+ * but its own burst. This process's requests to IMDS — the SDK's and the raw probes' — keep within the limit; the
+ * rest wait their turn. A wait cut by `signal` still sends, at once aborted, so the caller sees the abort it expects.
+ */
+export const MAX_IMDS_REQUESTS = 5;
+
+export async function withImdsSlot<T>(signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
+  const release = await takeSlot('identity|imds', signal ?? new AbortController().signal, MAX_IMDS_REQUESTS);
+  try {
+    return await send();
+  } finally {
+    release?.();
   }
 }

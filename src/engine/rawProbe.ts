@@ -3,6 +3,7 @@ import type { Transport } from '../verdict';
 import { answerArcChallenge } from '../identity/sources/arc';
 import { detectSource, type RawProbeResult, type SourceRequest } from '../identity/sources';
 import { sendRaw, summariseAnswer } from '../identity/rawHttp';
+import { withImdsSlot } from './limits';
 
 /**
  * A raw probe of the identity source with the platform's own protocol — a diagnostic *beside* the SDK, not a
@@ -34,12 +35,15 @@ export async function rawProbe(
   if (!request) {
     return { ...base, elapsedMs: 0, error: 'not_probed', errorDescription: `the variables the ${source.id} protocol needs are not all set, so it cannot be spoken` };
   }
-  let answer = await sendRaw(request, opts);
+  // IMDS's limit of requests in flight counts these too (limits.ts); the wait for a slot comes out of the timeout.
+  const send = (r: SourceRequest) =>
+    source.id === 'imds' ? withImdsSlot(opts.signal, () => sendRaw(r, { ...opts, timeoutMs: Math.max(1, opts.timeoutMs - (Date.now() - started)) })) : sendRaw(r, opts);
+  let answer = await send(request);
   let keyFile: RawProbeResult['keyFile'];
   if (source.id === 'arc' && answer.status === 401) {
     const challenge = await answerArcChallenge(headerOf(answer.headers?.['www-authenticate']));
     keyFile = challenge.keyFile;
-    if (challenge.ok) answer = await sendRaw({ ...request, headers: { ...request.headers, Authorization: challenge.authorization } }, opts);
+    if (challenge.ok) answer = await send({ ...request, headers: { ...request.headers, Authorization: challenge.authorization } });
   }
   const elapsedMs = Date.now() - started;
   // No answer, or one cut at the raw probe's cap (its status is kept, its body was never read whole).

@@ -4,6 +4,7 @@ import { serviceEnv, stageStandardWorld } from '../world/scenario';
 import { ARC_TOKENS_DIR, CLUSTER_ISSUER, NAMESPACE, SERVICE_ACCOUNT, canStageArcDirectory, stageHosts, type HostScenario } from '../world/hostScenarios';
 import type { Verdict } from '../../src/verdict';
 import { expectNoLeaks, startService, type RunningService } from './harness';
+import { authorizedPerKind } from '../world/kinds';
 
 /**
  * Every identity source the SDK supports, staged as its own host and asked over HTTP by the real service: the host
@@ -141,6 +142,28 @@ describe('VMs and scale sets (IMDS)', () => {
     const check = only(await run('vm-throttled'));
     expect(check.evidence.identityEndpoint?.status).toBe(429);
   });
+  it('keeps within IMDS\'s limit of 5 requests in flight with a dozen audiences, and asks IMDS nothing once tokens are cached', async () => {
+    // One target of every kind: more audiences than IMDS serves at once. Past its limit IMDS answers 429, which
+    // came out as identity_endpoint_error for targets that were fine.
+    const targets = await authorizedPerKind(world);
+    const scenario = scenarios.find((s) => s.name === 'vm')!;
+    const before = { overLimit: world.counters.imdsOverLimit };
+    world.state.latencyMs = 30;
+    try {
+      const svc = await startService(serviceEnv(world, { ...scenario.env, DIAGNOSE_TARGETS: JSON.stringify(targets), DIAGNOSE_TIMEOUT_MS: '20000' }));
+      services.push(svc);
+      const first = await svc.diagnose();
+      expect(first.verdict.checks.map((c) => `${c.target}=${c.cause}`)).toEqual(targets.map((t) => `${t.name}=authorized`));
+      expect(world.counters.imdsOverLimit).toBe(before.overLimit);
+      const identityBefore = world.counters.identity;
+      const second = await svc.diagnose();
+      expect(second.verdict.checks.every((c) => c.cause === 'authorized')).toBe(true);
+      // MSAL's cache answers every audience, and IMDS has answered before: no token request, no reachability ping.
+      expect(world.counters.identity).toBe(identityBefore);
+    } finally {
+      world.state.latencyMs = 0;
+    }
+  }, 60_000);
 });
 
 describe('Azure Arc', () => {

@@ -230,10 +230,35 @@ function handle(deps: IdentityDeps, req: IncomingMessage, res: ServerResponse): 
   }
 }
 
+/**
+ * IMDS answers 429 to identity requests past its limit in flight per host (`state.imdsMaxConcurrent`). The body of
+ * that 429 is not documented; MSAL reads only the status (and retries 429 with backoff from 1 s).
+ */
+function imdsLimit(deps: IdentityDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const inFlight = new Map<HostState, number>();
+  return (req, res) => {
+    const target = hostOf(deps.state, new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    // A staged fault decides the endpoint's every answer on its own.
+    if (!target || target.fault || protocolOf(target.path) !== 'imds') return true;
+    const n = inFlight.get(target.host) ?? 0;
+    if (n >= deps.state.imdsMaxConcurrent) {
+      deps.counters.identity++;
+      deps.counters.imdsOverLimit++;
+      req.resume();
+      sendJson(res, 429, { error: 'too_many_requests', error_description: 'Too many requests. Please retry after some time.' });
+      return false;
+    }
+    inFlight.set(target.host, n + 1);
+    res.once('close', () => inFlight.set(target.host, (inFlight.get(target.host) ?? 1) - 1));
+    return true;
+  };
+}
+
 export function startIdentityEndpoint(deps: IdentityDeps): Promise<Service> {
   return startService({
     latencyMs: () => deps.state.latencyMs,
     handler: (req, res) => handle(deps, req, res),
+    admit: imdsLimit(deps),
     onConnection(socket: Socket) {
       // 'refuse' is a fault of the whole server, set for the default host.
       if (deps.state.identityFault !== 'refuse') return true;

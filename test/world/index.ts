@@ -145,7 +145,7 @@ function isGraphAudience(resource: string): boolean {
 }
 
 function emptyCounters(): Counters {
-  return { identity: 0, identityByResource: {}, keyVault: {}, storage: {}, arm: 0, appConfiguration: {}, graph: 0 };
+  return { identity: 0, identityByResource: {}, keyVault: {}, storage: {}, arm: 0, appConfiguration: {}, graph: 0, imdsOverLimit: 0 };
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
@@ -171,6 +171,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     arm: { tenantId: '', subscriptions: [], resourceGroups: [], resources: [] },
     registries: [],
     latencyMs: options.latencyMs ?? 0,
+    imdsMaxConcurrent: 5,
     configStores: [],
     graph: { tenantId: '', servicePrincipalId: randomUUID(), appRoleAssignments: [], users: [], groups: [], applications: [] },
     cosmos: { accounts: [], sqlAssignments: [] },

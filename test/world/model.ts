@@ -225,6 +225,11 @@ export interface WorldState {
   armFault?: Fault;
   /** Delay (ms) before every simulated service answers. */
   latencyMs: number;
+  /**
+   * IMDS's limit on identity requests in flight at once, per host (Azure documents 5 concurrent requests for the
+   * identity category; more are answered 429). Counted from a request's arrival to its answer, latency included.
+   */
+  imdsMaxConcurrent: number;
   /** App Configuration stores (test/world/appConfiguration.ts). */
   configStores: ConfigStore[];
   /** Microsoft Graph (test/world/graph.ts): its app role assignments and the tenant's directory. */
@@ -248,6 +253,8 @@ export interface Counters {
   /** Requests per App Configuration store name. */
   appConfiguration: Record<string, number>;
   graph: number;
+  /** IMDS requests refused with 429 for passing `imdsMaxConcurrent`. */
+  imdsOverLimit: number;
 }
 
 /** An app role assignment (a Microsoft Graph application permission granted to a service principal). */

@@ -19,6 +19,11 @@ export interface ServiceOptions {
   tls?: { cert: string; key: string };
   latencyMs: () => number;
   handler: Handler;
+  /**
+   * Runs for each request as it arrives, before the latency: return false once it has answered the request itself
+   * (a limit on requests in flight, like IMDS's).
+   */
+  admit?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Runs for each accepted TCP connection; return false to drop it at once (the identity 'refuse' fault). */
   onConnection?: (socket: Socket) => boolean;
 }
@@ -39,6 +44,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    if (opts.admit && !opts.admit(req, res)) return;
     const run = async (): Promise<void> => {
       const ms = opts.latencyMs();
       if (ms > 0) {

@@ -509,6 +509,22 @@ describe('the simulated Azure world', () => {
     }
   });
 
+  it('answers 429 to IMDS identity requests past its limit in flight, counted until each is answered', async () => {
+    const imds = () => call(world, `${world.imdsHost}/metadata/identity/oauth2/token/?api-version=2018-02-01&resource=https://vault.azure.net`, { headers: { metadata: 'true' } });
+    const overBefore = world.counters.imdsOverLimit;
+    world.state.latencyMs = 100;
+    try {
+      const statuses = (await Promise.all(Array.from({ length: world.state.imdsMaxConcurrent + 2 }, imds))).map((r) => r.status).sort();
+      expect(statuses).toEqual([...Array<number>(world.state.imdsMaxConcurrent).fill(200), 429, 429]);
+      expect(world.counters.imdsOverLimit - overBefore).toBe(2);
+      // Answered requests leave the count: the next burst within the limit passes whole.
+      const again = await Promise.all(Array.from({ length: world.state.imdsMaxConcurrent }, imds));
+      expect(again.every((r) => r.status === 200)).toBe(true);
+    } finally {
+      world.state.latencyMs = 0;
+    }
+  });
+
   it('answers identity requests in each protocol\'s own error dialect', async () => {
     const appService = (query: string, header: string | null = world.identityHeader) =>
       call(world, `${world.identityEndpoint}?api-version=2019-08-01&${query}`, header === null ? {} : { headers: { 'x-identity-header': header } });

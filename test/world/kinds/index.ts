@@ -1,4 +1,4 @@
-import type { TargetKindName } from '../../../src/targets/registry';
+import { KINDS, type TargetKindName } from '../../../src/targets/registry';
 import type { World } from '../index';
 import type { DiagnoseTarget } from '../scenario';
 import { armResource } from './armResource';
@@ -30,3 +30,26 @@ export async function stageKindCases(world: World): Promise<DiagnoseTarget[]> {
 }
 
 export type { KindWorld } from './types';
+
+const stagedPerKind = new WeakMap<World, DiagnoseTarget[]>();
+
+/**
+ * Each registered kind's healthy target, in the registry's order, its world staged once per world (after
+ * stageStandardWorld): the bench's P1 per kind and P4 with every kind, and the tests of many audiences at once.
+ */
+export async function authorizedPerKind(world: World): Promise<DiagnoseTarget[]> {
+  let targets = stagedPerKind.get(world);
+  if (!targets) {
+    targets = [];
+    for (const k of KINDS) {
+      const kw = KIND_WORLDS[k.kind as TargetKindName];
+      kw.stage(world);
+      const t = kw.cases(world).authorized;
+      if (!t) throw new Error(`the ${k.kind} world stages no authorized case`);
+      targets.push(t);
+    }
+    await world.syncStorage();
+    stagedPerKind.set(world, targets);
+  }
+  return targets;
+}
