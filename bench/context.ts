@@ -21,4 +21,9 @@ export interface GoalRow {
 }
 
 export const ms = (v: number): string => (Number.isFinite(v) ? `${Math.round(v)} ms` : 'n/a');
-export const ratio = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : 'n/a');
+/** Two decimals; beside a goal it would round onto, which side of it (1.2004 shows "1.20×" beside "≤ 1.2×: FAIL"). */
+export const ratio = (v: number, verdict?: { goal: number; pass: boolean }): string => {
+  if (!Number.isFinite(v)) return 'n/a';
+  const two = v.toFixed(2);
+  return verdict && Number(two) === verdict.goal ? `${two}× (just ${verdict.pass ? 'within' : 'above'})` : `${two}×`;
+};

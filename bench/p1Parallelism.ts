@@ -226,7 +226,7 @@ export async function runP1(ctx: BenchContext): Promise<{ result: P1Result; goal
         goals.push({
           id: `P1 ${s.size}/${label}`,
           measure: `diagnose of ${s.size} target${s.size > 1 ? 's' : ''}, ${label}: median vs critical path`,
-          value: `${ms(p.wallMs.median)} vs ${ms(p.criticalPathMs)} = ${ratio(p.ratio)}`,
+          value: `${ms(p.wallMs.median)} vs ${ms(p.criticalPathMs)} = ${ratio(p.ratio, { goal: RATIO_GOAL, pass: p.pass })}${p.pass ? '' : ` (${missedBy(p)})`}`,
           goal: `≤ ${RATIO_GOAL}×`,
           pass: p.pass && anomalies.length === 0,
         });
@@ -240,4 +240,10 @@ export async function runP1(ctx: BenchContext): Promise<{ result: P1Result; goal
     userIdentity.tokenLifetimeSeconds = undefined;
     await Promise.all(services.map((s) => s.stop()));
   }
+}
+
+/** Where a missed row's time went, from this run's own measurements (docs/performance.md, "Where P1's CPU goes"). */
+function missedBy(p: PathResult): string {
+  const outside = p.wallMs.median - p.serverMs.median;
+  return `in the service ${ms(p.serverMs.median)}, its CPU ${ms(p.serviceCpuMs.median)} of which it waited ${ms(p.serviceWaitMs.median)} for a core; the world's thread busy ${ms(p.worldBusyMs.median)}; ${ms(outside)} between the bench's client and the service`;
 }

@@ -202,11 +202,14 @@ export async function runP4(ctx: BenchContext): Promise<{ result: P4Result; goal
   const result: P4Result = { samples: n, imports, coldStart, coldStartUnbundled, packageSize: measurePackage(), container, allKinds };
   const { networkMs, beyondNetworkMs, beyondDurationMs } = coldStart;
   const app = imports[0]!;
+  const server = imports[1]!;
   const goals: GoalRow[] = [
     {
       id: 'P4 first response',
       measure: 'process spawn → first /api/diagnose response (3 targets, cold), beyond its network time (the bundle)',
-      value: `${ms(coldStart.firstResponseMs.median)} − ${ms(networkMs)} network = ${ms(beyondNetworkMs)} (− its durationMs instead: ${ms(beyondDurationMs)}; unbundled: ${ms(coldStartUnbundled.beyondNetworkMs)})`,
+      value:
+        `${ms(coldStart.firstResponseMs.median)} − ${ms(networkMs)} network = ${ms(beyondNetworkMs)} (− its durationMs instead: ${ms(beyondDurationMs)}; unbundled: ${ms(coldStartUnbundled.beyondNetworkMs)})` +
+        (result.coldStart.pass ? '' : `; before a request can be read: node's own start ${ms(server.nodeBootMs.median)} + import of the server ${ms(server.totalMs.median)} = ${ms(server.nodeBootMs.median + server.totalMs.median)}`),
       goal: `≤ ${COLD_START_GOAL_MS} ms`,
       pass: result.coldStart.pass,
     },

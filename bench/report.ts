@@ -54,6 +54,11 @@ export function renderMarkdown(r: BenchResult): string {
   );
   out.push('');
   out.push(table(['', 'measure', 'result', 'goal', 'verdict'], r.goals.map((g) => [g.id, g.measure, g.value, g.goal, verdict(g.pass)])));
+  const missed = r.goals.filter((g) => g.pass === false).map((g) => g.id);
+  if (missed.length) {
+    out.push('', `Missed: ${missed.join(', ')}. Each row says where its time went, measured in this run; ` +
+      `[docs/performance.md](../../docs/performance.md) says why ("Why P4's 300 ms is out of reach on this machine", "Where P1's CPU goes") and what was tried.`);
+  }
 
   if (r.p1) {
     const p = r.p1;
