@@ -95,6 +95,20 @@ export function classifyMessaging(f: CallFailure): Cause | 'authentication' | un
   return undefined;
 }
 
+/** Whether a target's refusal was about sending: its access, or (both) the claim the service named ("'Send' claim"). */
+export const refusedSending = (t: { access?: Access }, message: string | undefined): boolean =>
+  t.access === 'send' || (t.access === 'both' && /'Send' claim/.test(message ?? ''));
+
+/** How a fix finds a namespace's ARM id, names it in prose and lists the others: the `resource` of both kinds. */
+export function namespaceResource(group: 'servicebus' | 'eventhubs') {
+  return {
+    lookup: (t: { fullyQualifiedNamespace: string }) =>
+      `az ${group} namespace list --query "[?name=='${namespaceName(t.fullyQualifiedNamespace).replace(/[^a-z0-9-]/g, '')}'].id" -o tsv`,
+    text: (t: { fullyQualifiedNamespace: string }) => `the namespace ${namespaceName(t.fullyQualifiedNamespace)}`,
+    listNames: `az ${group} namespace list --query "[].name" -o tsv`,
+  };
+}
+
 /** The network fix of a namespace (IP rules; private endpoint when public access is off). */
 export function namespaceNetworkFix(group: 'servicebus' | 'eventhubs', fqns: string, resourceGroup: string): string[] {
   const ns = namespaceArg(fqns);

@@ -13,6 +13,8 @@ import {
   namespaceEndpoint,
   namespaceName,
   namespaceNetworkFix,
+  namespaceResource,
+  refusedSending,
   resourceGroupArg,
 } from '../messaging';
 
@@ -45,8 +47,6 @@ const RECEIVE: Operation = { description: 'read the event hub and its partitions
 const SEND: Operation = { description: 'open a producer link', plane: 'data', permission: EVENT_HUBS_SEND, leastRole: ROLES.eventHubsDataSender };
 
 const hubScope = (t: EventHubsTarget) => `/eventhubs/${t.eventHubName}`;
-const lookupId = (t: EventHubsTarget) =>
-  `az eventhubs namespace list --query "[?name=='${namespaceName(t.fullyQualifiedNamespace).replace(/[^a-z0-9-]/g, '')}'].id" -o tsv`;
 
 export const eventHubs: TargetKind<EventHubsTarget, typeof EventHubsTargetSchema> = {
   kind: 'eventHubs',
@@ -66,14 +66,10 @@ export const eventHubs: TargetKind<EventHubsTarget, typeof EventHubsTargetSchema
   // Default (access receive): the $management READ of the hub and a partition; the world (and Azure/azure-event-hubs#195)
   // treat it as needing Listen — Azure Event Hubs Data Receiver.
   operation: RECEIVE,
-  operationFor: (t, evidence) => (t.access === 'send' || (t.access === 'both' && /'Send' claim/.test(evidence?.message ?? '')) ? SEND : RECEIVE),
+  operationFor: (t, evidence) => (refusedSending(t, evidence?.message) ? SEND : RECEIVE),
   scopes: { grant: hubScope, touched: hubScope },
   object: () => 'event hub',
-  resource: {
-    lookup: lookupId,
-    text: (t) => `the namespace ${namespaceName(t.fullyQualifiedNamespace)}`,
-    listNames: 'az eventhubs namespace list --query "[].name" -o tsv',
-  },
+  resource: namespaceResource('eventhubs'),
   forbidden: {},
   classify: classifyMessaging,
   explain: {

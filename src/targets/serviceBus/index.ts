@@ -14,6 +14,8 @@ import {
   namespaceEndpoint,
   namespaceName,
   namespaceNetworkFix,
+  namespaceResource,
+  refusedSending,
   resourceGroupArg,
 } from '../messaging';
 
@@ -54,17 +56,11 @@ export const SERVICE_BUS_SEND = 'Microsoft.ServiceBus/namespaces/messages/send/a
 const RECEIVE: Operation = { description: 'peek messages', plane: 'data', permission: SERVICE_BUS_RECEIVE, leastRole: ROLES.serviceBusDataReceiver };
 const SEND: Operation = { description: 'open a sender link', plane: 'data', permission: SERVICE_BUS_SEND, leastRole: ROLES.serviceBusDataSender };
 
-/** Whether this target's refusal was about sending: its access, or (both) the claim the service named. */
-const aboutSending = (t: ServiceBusTarget, message: string | undefined) =>
-  t.access === 'send' || (t.access === 'both' && /'Send' claim/.test(message ?? ''));
-
 /** The ARM scope below the namespace: the queue, the subscription (receive) or its topic (send). */
 const entityScope = (t: ServiceBusTarget, sending: boolean) =>
   t.queueName ? `/queues/${t.queueName}` : sending || !t.subscriptionName ? `/topics/${t.topicName}` : `/topics/${t.topicName}/subscriptions/${t.subscriptionName}`;
 
 const entityText = (t: ServiceBusTarget) => (t.queueName ? `queue ${t.queueName}` : `topic ${t.topicName}${t.subscriptionName ? ` subscription ${t.subscriptionName}` : ''}`);
-const lookupId = (t: ServiceBusTarget) =>
-  `az servicebus namespace list --query "[?name=='${namespaceName(t.fullyQualifiedNamespace).replace(/[^a-z0-9-]/g, '')}'].id" -o tsv`;
 
 export const serviceBus: TargetKind<ServiceBusTarget, typeof ServiceBusTargetSchema> = {
   kind: 'serviceBus',
@@ -83,17 +79,13 @@ export const serviceBus: TargetKind<ServiceBusTarget, typeof ServiceBusTargetSch
   endpoint: namespaceEndpoint,
   // Default (access receive): peekMessages needs the Listen claim — Azure Service Bus Data Receiver.
   operation: RECEIVE,
-  operationFor: (t, evidence) => (aboutSending(t, evidence?.message) ? SEND : RECEIVE),
+  operationFor: (t, evidence) => (refusedSending(t, evidence?.message) ? SEND : RECEIVE),
   scopes: {
     grant: (t) => entityScope(t, t.access === 'send'),
     touched: (t) => entityScope(t, t.access === 'send'),
   },
   object: (t) => (t.queueName ? 'queue' : t.subscriptionName ? 'subscription' : 'topic'),
-  resource: {
-    lookup: lookupId,
-    text: (t) => `the namespace ${namespaceName(t.fullyQualifiedNamespace)}`,
-    listNames: 'az servicebus namespace list --query "[].name" -o tsv',
-  },
+  resource: namespaceResource('servicebus'),
   // AMQP refusals have no 403: classify reads them (src/targets/messaging.ts).
   forbidden: {},
   classify: classifyMessaging,
